@@ -1,0 +1,137 @@
+/* q8 runtime API: load an 8-bit quantized TFLite model and run it with integer arithmetic. */
+#ifndef Q8_Q8_H
+#define Q8_Q8_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define Q8_VERSION_MAJOR 0
+#define Q8_VERSION_MINOR 1
+#define Q8_VERSION_PATCH 0
+
+/* Returns "MAJOR.MINOR.PATCH" of the linked library (may differ from the header's macros). */
+const char *q8_version_string(void);
+
+/* Every public function returns a status. Q8_OK is 0. */
+typedef enum q8_status {
+  Q8_OK = 0,
+  Q8_ERROR_INVALID_ARGUMENT, /* a NULL pointer, an index out of range, a size that does not match */
+  Q8_ERROR_IO,               /* a file could not be opened, mapped or read */
+  Q8_ERROR_MALFORMED,        /* the model file breaks the flatbuffer or TFLite structure */
+  Q8_ERROR_UNSUPPORTED,      /* a valid model that uses something q8 does not run */
+  Q8_ERROR_INVALID_MODEL,    /* a well-formed model whose parameters would compute garbage */
+  Q8_ERROR_OUT_OF_MEMORY,
+  Q8_ERROR_STATE             /* a call made in the wrong order (invoke before an input was set, ...) */
+} q8_status;
+
+/* Short constant name of a status ("Q8_ERROR_MALFORMED"). */
+const char *q8_status_name(q8_status status);
+
+/* Message of a failed constructor call (load, interpreter init), which has no object yet
+   to hold it. Always NUL-terminated. */
+typedef struct q8_error {
+  char message[512];
+} q8_error;
+
+/* Element types of tensors (values are q8's own, not TFLite's). */
+typedef enum q8_type {
+  Q8_TYPE_FLOAT32 = 0,
+  Q8_TYPE_INT32 = 1,
+  Q8_TYPE_UINT8 = 2,
+  Q8_TYPE_INT8 = 3
+} q8_type;
+
+const char *q8_type_name(q8_type type);
+/* Bytes per element: 4, 4, 1, 1. */
+size_t q8_type_size(q8_type type);
+
+#define Q8_MAX_RANK 6
+
+/* Per-tensor quantization as the caller sees an input or output: real = scale * (q - zero_point).
+   scale is 0 for a tensor that is not quantized (float32). */
+typedef struct q8_quant_params {
+  float scale;
+  int32_t zero_point;
+} q8_quant_params;
+
+/* Description of one model input or output. name points into the model and lives as long as it. */
+typedef struct q8_tensor_info {
+  const char *name;
+  q8_type type;
+  int32_t rank;
+  int32_t dims[Q8_MAX_RANK];
+  size_t bytes;            /* product of dims times q8_type_size(type) */
+  q8_quant_params quant;
+} q8_tensor_info;
+
+typedef struct q8_model q8_model;   /* an immutable loaded model, shareable across threads */
+typedef struct q8_interp q8_interp; /* prepared state for running one model on one thread */
+
+/* Loads a .tflite file. The file is memory-mapped and weights are read in place.
+   On failure *model is NULL and, when error is not NULL, error->message says what is wrong
+   and where (file offset, table, field). */
+q8_status q8_model_load_file(const char *path, q8_model **model, q8_error *error);
+
+/* Loads a model from memory. The bytes are copied when copy is non-zero; otherwise they must
+   stay valid and unchanged until q8_model_free. */
+q8_status q8_model_load_memory(const void *data, size_t size, int copy, q8_model **model,
+                               q8_error *error);
+
+void q8_model_free(q8_model *model);
+
+/* Options of an interpreter; zero-initialise, then set what you need. */
+typedef struct q8_interp_options {
+  /* Caller-owned activation arena: when arena is not NULL, it must be at least arena_size
+     bytes, 64-byte aligned, and outlive the interpreter. Its required size is known from
+     q8_interp_arena_size of an interpreter made without one, or q8_model_arena_size. */
+  void *arena;
+  size_t arena_size;
+} q8_interp_options;
+
+/* Prepares a model: output shapes, multipliers, clamps, weight sums and the memory plan.
+   options may be NULL. Several interpreters may share one model. */
+q8_status q8_interp_init(const q8_model *model, const q8_interp_options *options,
+                         q8_interp **interp, q8_error *error);
+void q8_interp_free(q8_interp *interp);
+
+/* Message of the last failed call on this interpreter ("" when none failed). */
+const char *q8_interp_last_error(const q8_interp *interp);
+
+/* Bytes of activation memory the interpreter uses (shared between tensors whose lifetimes do
+   not overlap), and the sum of all activation tensor sizes it would need without sharing. */
+size_t q8_interp_arena_size(const q8_interp *interp);
+size_t q8_interp_unshared_size(const q8_interp *interp);
+/* Bytes the interpreter allocated besides the arena (parameters, copies of unaligned data). */
+size_t q8_interp_persistent_size(const q8_interp *interp);
+
+int32_t q8_interp_input_count(const q8_interp *interp);
+int32_t q8_interp_output_count(const q8_interp *interp);
+q8_status q8_interp_input_info(const q8_interp *interp, int32_t index, q8_tensor_info *info);
+q8_status q8_interp_output_info(const q8_interp *interp, int32_t index, q8_tensor_info *info);
+
+/* Copies size bytes (exactly the tensor's size) of the input's own type. */
+q8_status q8_interp_set_input(q8_interp *interp, int32_t index, const void *data, size_t size);
+/* Quantizes count floats with the input's scale and zero point (round half away from zero,
+   clamped to the type's range). Not available in the integer-only build. */
+q8_status q8_interp_set_input_float(q8_interp *interp, int32_t index, const float *data,
+                                    size_t count);
+
+/* Runs the model. Integer arithmetic only; no allocation. */
+q8_status q8_interp_invoke(q8_interp *interp);
+
+/* Copies the output in its own type (size must equal the tensor's size). */
+q8_status q8_interp_get_output(q8_interp *interp, int32_t index, void *data, size_t size);
+/* Dequantizes the output into count floats. Not available in the integer-only build. */
+q8_status q8_interp_get_output_float(q8_interp *interp, int32_t index, float *data, size_t count);
+
+/* Read-only pointer to the output's bytes inside the arena, valid until the next invoke. */
+q8_status q8_interp_output_data(q8_interp *interp, int32_t index, const void **data);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

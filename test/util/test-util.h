@@ -1,0 +1,64 @@
+/* Minimal test harness: checks that count failures, a seeded RNG, skips, shared test data. */
+#ifndef Q8_TEST_UTIL_H
+#define Q8_TEST_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Exit code CTest reads as "skipped". */
+#define T_SKIP_CODE 77
+
+extern int t_checks_failed;
+extern int t_checks_passed;
+
+void t_report_failure(const char *file, int line, const char *expr, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
+/* T_CHECK(cond, "printf format", args...): records a failure with the message. */
+#define T_CHECK(cond, ...)                                       \
+  do {                                                           \
+    if (cond) {                                                  \
+      t_checks_passed++;                                         \
+    } else {                                                     \
+      t_report_failure(__FILE__, __LINE__, #cond, __VA_ARGS__);  \
+    }                                                            \
+  } while (0)
+
+/* Prints "N passed, N failed" and returns the process exit code (0 when nothing failed). */
+int t_finish(void);
+
+/* Prints "SKIP: reason" with the test's name and returns T_SKIP_CODE. */
+int t_skip(const char *test_name, const char *reason);
+
+/* Seed from Q8_TEST_SEED when set, otherwise default_seed; printed so a failure replays. */
+uint64_t t_seed(uint64_t default_seed);
+
+/* A small deterministic RNG (splitmix64). */
+typedef struct t_rng {
+  uint64_t state;
+} t_rng;
+uint64_t t_rng_next(t_rng *rng);
+/* Uniform integer in [lo, hi] (inclusive). */
+int64_t t_rng_range(t_rng *rng, int64_t lo, int64_t hi);
+/* Uniform double in [0, 1). */
+double t_rng_unit(t_rng *rng);
+
+/* Path of a file under the shared test data ("tflite/person_detect.tflite"). Returns NULL
+   when the shared folder is absent (then the test reports itself skipped, by name). */
+const char *t_testdata_path(const char *relative, char *buf, size_t buf_size);
+
+/* Reads a whole file into malloc'd memory; NULL on failure (with a message printed). */
+void *t_read_file(const char *path, size_t *size);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
