@@ -1,0 +1,56 @@
+/* Internal structures of the runtime: a loaded model and a prepared interpreter. */
+#ifndef Q8_RUNTIME_RUNTIME_H
+#define Q8_RUNTIME_RUNTIME_H
+
+#include <stdbool.h>
+
+#include "core/error.h"
+#include "core/graph.h"
+#include "core/pool.h"
+#include "ops/op.h"
+
+struct q8_model {
+  q8_graph *graph;
+  const uint8_t *bytes; /* the file's bytes (mapped or owned) */
+  size_t size;
+  void *mapping;        /* non-NULL when bytes are an mmap of a file */
+  void *owned_copy;     /* non-NULL when load_memory copied the bytes */
+};
+
+/* Lifetime of an activation tensor, in node indices: written by node first (-1 for graph
+   inputs), last read by node last (n_nodes for graph outputs, which stay readable). */
+typedef struct q8_lifetime {
+  int32_t first;
+  int32_t last;
+} q8_lifetime;
+
+struct q8_interp {
+  const q8_model *model;
+  int32_t n_tensors;
+  q8_tensor *tensors;    /* the interpreter's copy, with shapes set by prepare */
+  void **tensor_data;    /* per tensor: constant data (aligned) or its place in the arena */
+  q8_op_plan *plans;     /* per node */
+  const void **node_inputs; /* per node, plans' input pointer arrays, back to back */
+  void **node_outputs;
+  int32_t *node_input_start;  /* index of each node's first entry in node_inputs */
+  int32_t *node_output_start;
+  uint8_t *arena;
+  size_t arena_size;     /* planned bytes for activations plus scratch */
+  size_t unshared_size;  /* activations' total without sharing, for reports */
+  bool owns_arena;
+  void *scratch;
+  bool *input_set;       /* per graph input: set since load */
+  q8_pool pool;          /* everything above plus operator parameters */
+  q8_error last_error;
+};
+
+/* Plans the arena: offsets[t] for each tensor with a lifetime (first <= last), or SIZE_MAX
+   for others; sizes[t] bytes. Tensors whose lifetimes overlap never share bytes; offsets
+   are aligned to 64. Returns the arena size in bytes. */
+size_t q8_plan_arena(int32_t n_tensors, const q8_lifetime *lifetimes, const size_t *sizes,
+                     size_t *offsets);
+
+/* Runs every node once (integer arithmetic only). */
+void q8_invoke_nodes(const q8_interp *interp);
+
+#endif
