@@ -1,0 +1,16 @@
+# Installs missing Debian packages (sourced by the other scripts; needs root or sudo).
+ensure_packages() {
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "installing Debian packages: ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+Q8_BUILD_PACKAGES=(cmake ninja-build gcc g++ make ccache pkg-config)
+Q8_TEST_PACKAGES=(libgemmlowp-dev qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross)

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Runs every q8 test: native, AddressSanitizer+UBSan, the integer-only build, and aarch64
+# under qemu. Installs missing Debian packages first. Usage: scripts/test.sh [config...]
+# (configs: native asan intonly aarch64; default all).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/deps.sh
+ensure_packages "${Q8_BUILD_PACKAGES[@]}" "${Q8_TEST_PACKAGES[@]}"
+
+export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/q8-ccache}"
+export CCACHE_MAXSIZE=2G
+configs=("$@")
+[ ${#configs[@]} -eq 0 ] && configs=(native asan intonly aarch64)
+
+flags_of() {
+  case "$1" in
+    native) echo "-DCMAKE_BUILD_TYPE=Release" ;;
+    asan) echo "-DCMAKE_BUILD_TYPE=RelWithDebInfo -DQ8_SANITIZE=ON" ;;
+    intonly) echo "-DCMAKE_BUILD_TYPE=Release -DQ8_INTEGER_ONLY=ON" ;;
+    aarch64) echo "-DCMAKE_BUILD_TYPE=Release -DCMAKE_TOOLCHAIN_FILE=$PWD/cmake/toolchain-aarch64.cmake" ;;
+    *) echo "unknown config $1" >&2; exit 2 ;;
+  esac
+}
+
+passed=0; failed=0; start=$(date +%s)
+for c in "${configs[@]}"; do
+  echo "=== $c ==="
+  dir="build/test-$c"
+  # shellcheck disable=SC2046
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache $(flags_of "$c") >/dev/null
+  cmake --build "$dir" -j"$(nproc)"
+  log="$dir/ctest.log"
+  set +e
+  (cd "$dir" && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+     ctest --output-on-failure -j"$(nproc)" 2>&1) | tee "$log"
+  set -e
+  line=$(grep -E "tests passed, [0-9]+ tests failed out of [0-9]+" "$log" | tail -1)
+  total=$(echo "$line" | sed -E 's/.*out of ([0-9]+).*/\1/')
+  bad=$(echo "$line" | sed -E 's/.*tests passed, ([0-9]+) tests failed.*/\1/')
+  [ -z "$total" ] && { total=0; bad=1; }
+  passed=$((passed + total - bad)); failed=$((failed + bad))
+done
+echo "test command took $(( $(date +%s) - start )) s"
+echo "all configs: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,38 @@
+/* Shared pieces of the q8 command: subcommands, model opening, .npy files. */
+#ifndef Q8_TOOLS_CLI_H
+#define Q8_TOOLS_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "q8/q8.h"
+
+int q8_cli_info(int argc, char **argv);
+int q8_cli_run(int argc, char **argv);
+
+/* Prints "q8: message" to stderr; returns the exit code 1 (2 for usage errors). */
+int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Loads and prepares a model, printing the error and returning 0 on failure. */
+int cli_open_model(const char *path, q8_model **model, q8_interp **interp);
+
+/* A .npy array: element type, shape and the data (malloc'd). */
+typedef struct npy_array {
+  char descr[8];   /* "|i1", "|u1", "<f4", "<i4" */
+  int32_t rank;
+  int64_t dims[8];
+  size_t count;    /* number of elements */
+  void *data;
+} npy_array;
+
+/* Reads a version 1/2/3 .npy file (C order, little endian). Returns 0 and prints an error
+   naming the file and the problem on failure. */
+int npy_read(const char *path, npy_array *array);
+/* Writes atomically (temporary file, then rename). */
+int npy_write(const char *path, const char *descr, int32_t rank, const int64_t *dims,
+              const void *data, size_t bytes);
+/* "|i1" for int8 and so on; NULL for types without a .npy mapping. */
+const char *npy_descr_of(q8_type type);
+size_t npy_item_size(const char *descr);
+
+#endif

@@ -1,0 +1,63 @@
+/* The q8 command: dispatches to one subcommand per file. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+int cli_error(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("q8: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+  return 1;
+}
+
+int cli_open_model(const char *path, q8_model **model, q8_interp **interp) {
+  q8_error err;
+  *interp = NULL;
+  if (q8_model_load_file(path, model, &err) != Q8_OK) {
+    cli_error("%s", err.message);
+    return 0;
+  }
+  if (q8_interp_init(*model, NULL, interp, &err) != Q8_OK) {
+    cli_error("%s: %s", path, err.message);
+    q8_model_free(*model);
+    *model = NULL;
+    return 0;
+  }
+  return 1;
+}
+
+static void usage(FILE *f) {
+  fputs("usage: q8 COMMAND [ARGS]\n"
+        "\n"
+        "commands:\n"
+        "  info MODEL                 operators, tensors, quantization, arena, MACs\n"
+        "  run MODEL --input FILE...  run the model; see `q8 run --help`\n"
+        "  version                    print the library version\n",
+        f);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return 2;
+  }
+  const char *cmd = argv[1];
+  if (strcmp(cmd, "info") == 0) return q8_cli_info(argc - 1, argv + 1);
+  if (strcmp(cmd, "run") == 0) return q8_cli_run(argc - 1, argv + 1);
+  if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+    printf("q8 %s\n", q8_version_string());
+    return 0;
+  }
+  if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+    usage(stdout);
+    return 0;
+  }
+  cli_error("unknown command '%s'", cmd);
+  usage(stderr);
+  return 2;
+}
