@@ -1,0 +1,16 @@
+/* DEPTHWISE_CONV_2D at run time (integer only): the reference operator on the plan. */
+#include "ops/depthwise-conv-2d.h"
+
+void q8_run_depthwise_conv_2d_qs8(const void *plan, const void *const *inputs,
+                                  void *const *outputs, void *scratch) {
+  const q8_depthwise_conv_2d_plan *p = plan;
+  (void)scratch;
+  q8_ref_depthwise_conv_2d_qs8(&p->params, inputs[0], inputs[1], p->folded_bias, outputs[0]);
+}
+
+void q8_run_depthwise_conv_2d_qu8(const void *plan, const void *const *inputs,
+                                  void *const *outputs, void *scratch) {
+  const q8_depthwise_conv_2d_plan *p = plan;
+  (void)scratch;
+  q8_ref_depthwise_conv_2d_qu8(&p->params, inputs[0], inputs[1], p->folded_bias, outputs[0]);
+}

@@ -1,0 +1,89 @@
+/* Reference DEPTHWISE_CONV_2D: direct loops over the paper's eq. 7 form, bit-exact with
+   TFLite. Sums are modulo 2^32, which equals TFLite's int32 sum whenever that one does not
+   overflow (see conv-2d.c). */
+#include "ref/depthwise-conv-2d.h"
+
+#include "ref/ref-common.h"
+
+static inline void fold_bias(const q8_depthwise_conv_2d_params *p, const void *filter,
+                             const int32_t *bias, int32_t *folded, bool is_signed) {
+  const size_t taps = (size_t)p->kernel_h * (size_t)p->kernel_w;
+  const uint32_t in_zp = (uint32_t)p->input_zero_point;
+  const uint32_t w_zp = (uint32_t)p->weight_zero_point;
+  for (int32_t c = 0; c < p->out_c; c++) {
+    uint32_t weight_sum = 0;
+    for (size_t t = 0; t < taps; t++)
+      weight_sum += (uint32_t)q8_ref_load(filter, t * (size_t)p->out_c + (size_t)c, is_signed);
+    const uint32_t b = bias != NULL ? (uint32_t)bias[c] : 0;
+    folded[c] = (int32_t)(b - in_zp * weight_sum + (uint32_t)taps * w_zp * in_zp);
+  }
+}
+
+void q8_ref_depthwise_conv_2d_fold_bias_qs8(const q8_depthwise_conv_2d_params *p,
+                                            const int8_t *filter, const int32_t *bias,
+                                            int32_t *folded) {
+  fold_bias(p, filter, bias, folded, true);
+}
+
+void q8_ref_depthwise_conv_2d_fold_bias_qu8(const q8_depthwise_conv_2d_params *p,
+                                            const uint8_t *filter, const int32_t *bias,
+                                            int32_t *folded) {
+  fold_bias(p, filter, bias, folded, false);
+}
+
+static inline int32_t input_or_zero_point(const q8_depthwise_conv_2d_params *p,
+                                          const void *input, int32_t b, int32_t y, int32_t x,
+                                          int32_t c, bool is_signed) {
+  if (y < 0 || y >= p->in_h || x < 0 || x >= p->in_w) return p->input_zero_point;
+  const size_t index = (((size_t)b * p->in_h + (size_t)y) * p->in_w + (size_t)x) * p->in_c + c;
+  return q8_ref_load(input, index, is_signed);
+}
+
+static inline void depthwise_conv_2d(const q8_depthwise_conv_2d_params *p, const void *input,
+                                     const void *filter, const int32_t *folded, void *output,
+                                     bool is_signed) {
+  size_t out_index = 0;
+  for (int32_t b = 0; b < p->batch; b++) {
+    for (int32_t oy = 0; oy < p->out_h; oy++) {
+      const int32_t y0 = oy * p->stride_h - p->pad_top;
+      for (int32_t ox = 0; ox < p->out_w; ox++) {
+        const int32_t x0 = ox * p->stride_w - p->pad_left;
+        for (int32_t ic = 0; ic < p->in_c; ic++) {
+          /* Activation-side sum: shared by the depth_multiplier outputs of this channel. */
+          uint32_t input_sum = 0;
+          for (int32_t ky = 0; ky < p->kernel_h; ky++)
+            for (int32_t kx = 0; kx < p->kernel_w; kx++)
+              input_sum += (uint32_t)input_or_zero_point(p, input, b, y0 + ky * p->dilation_h,
+                                                         x0 + kx * p->dilation_w, ic, is_signed);
+          for (int32_t m = 0; m < p->depth_multiplier; m++) {
+            const int32_t oc = ic * p->depth_multiplier + m;
+            uint32_t acc = (uint32_t)folded[oc] - (uint32_t)p->weight_zero_point * input_sum;
+            for (int32_t ky = 0; ky < p->kernel_h; ky++)
+              for (int32_t kx = 0; kx < p->kernel_w; kx++) {
+                const int32_t x = input_or_zero_point(p, input, b, y0 + ky * p->dilation_h,
+                                                      x0 + kx * p->dilation_w, ic, is_signed);
+                const size_t w_index = ((size_t)ky * p->kernel_w + (size_t)kx) * p->out_c + oc;
+                acc += (uint32_t)(q8_ref_load(filter, w_index, is_signed) * x);
+              }
+            const int32_t v = q8_ref_output_stage((int32_t)acc, p->multiplier[oc],
+                                                  p->shift[oc], p->output_zero_point,
+                                                  p->act_min, p->act_max);
+            q8_ref_store(output, out_index + (size_t)oc, v, is_signed);
+          }
+        }
+        out_index += (size_t)p->out_c;
+      }
+    }
+  }
+}
+
+void q8_ref_depthwise_conv_2d_qs8(const q8_depthwise_conv_2d_params *p, const int8_t *input,
+                                  const int8_t *filter, const int32_t *folded, int8_t *output) {
+  depthwise_conv_2d(p, input, filter, folded, output, true);
+}
+
+void q8_ref_depthwise_conv_2d_qu8(const q8_depthwise_conv_2d_params *p, const uint8_t *input,
+                                  const uint8_t *filter, const int32_t *folded,
+                                  uint8_t *output) {
+  depthwise_conv_2d(p, input, filter, folded, output, false);
+}
