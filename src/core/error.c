@@ -22,9 +22,20 @@ void q8_error_prefix(q8_error *error, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(prefix, sizeof prefix, fmt, ap);
   va_end(ap);
+  /* Build "prefix: old" by hand: truncating a long message is intended, and snprintf with
+     two %s arguments would make GCC warn about exactly that. */
   char old[sizeof error->message];
   memcpy(old, error->message, sizeof old);
-  snprintf(error->message, sizeof error->message, "%s: %s", prefix, old);
+  old[sizeof old - 1] = 0;
+  const size_t cap = sizeof error->message - 1;
+  size_t n = strlen(prefix);
+  if (n > cap) n = cap;
+  memcpy(error->message, prefix, n);
+  for (const char *sep = ": "; *sep != 0 && n < cap; sep++) error->message[n++] = *sep;
+  size_t rest = strlen(old);
+  if (rest > cap - n) rest = cap - n;
+  memcpy(error->message + n, old, rest);
+  error->message[n + rest] = 0;
 }
 
 const char *q8_status_name(q8_status status) {
