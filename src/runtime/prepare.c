@@ -69,12 +69,6 @@ static bool is_graph_input(const q8_graph *g, int32_t t) {
   return false;
 }
 
-static bool is_graph_output(const q8_graph *g, int32_t t) {
-  for (int32_t i = 0; i < g->n_outputs; i++)
-    if (g->outputs[i] == t) return true;
-  return false;
-}
-
 /* Each activation is written once, by a node that runs before every reader (which also
    rules out cycles); constants and graph inputs are never written. */
 static q8_status check_data_flow(const q8_graph *g, q8_lifetime *life, q8_error *error) {

@@ -15,7 +15,7 @@ static int compare_names(const void *a, const void *b) {
 
 static void set_inputs(q8_interp *it, const char *dir, const char *name) {
   for (int32_t i = 0; i < q8_interp_input_count(it); i++) {
-    char path[1024];
+    char path[1400];
     snprintf(path, sizeof path, "%s/input%d.bin", dir, (int)i);
     size_t size = 0;
     void *data = t_read_file(path, &size);
@@ -28,7 +28,7 @@ static void set_inputs(q8_interp *it, const char *dir, const char *name) {
 }
 
 static void check_output(q8_interp *it, const char *dir, const char *name) {
-  char path[1024];
+  char path[1400];
   snprintf(path, sizeof path, "%s/expected.bin", dir);
   size_t size = 0;
   uint8_t *expected = t_read_file(path, &size);
@@ -53,7 +53,7 @@ static void check_output(q8_interp *it, const char *dir, const char *name) {
 }
 
 static void run_case(const char *root, const char *name) {
-  char dir[1024], path[1100];
+  char dir[1200], path[1300];
   snprintf(dir, sizeof dir, "%s/%s", root, name);
   snprintf(path, sizeof path, "%s/model.tflite", dir);
   q8_model *model = NULL;

@@ -197,13 +197,17 @@ static void print_top_k(const q8_tensor_info *info, const void *data, size_t bat
   size_t n = info->bytes / q8_type_size(info->type);
   if (k > (int)n) k = (int)n;
   char *taken = calloc(n, 1);
-  if (taken == NULL) return;
+  if (taken == NULL || n == 0) {
+    free(taken);
+    return;
+  }
   printf("inference %zu, output %d '%s': top %d\n", batch, output, info->name, k);
   for (int r = 0; r < k; r++) {
     size_t best = SIZE_MAX;
     for (size_t i = 0; i < n; i++)
       if (!taken[i] && (best == SIZE_MAX || output_value(info, data, i) > output_value(info, data, best)))
         best = i;
+    if (best == SIZE_MAX) break;
     taken[best] = 1;
     double q = output_value(info, data, best);
     printf("  %zu  %.6f  (raw %g)%s%s\n", best, dequantized(info, q), q,
