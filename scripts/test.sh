@@ -22,6 +22,18 @@ flags_of() {
   esac
 }
 
+check_install() {
+  local prefix="$PWD/$1/install" model=../shared/testdata/tflite/hello_world_int8.tflite
+  rm -rf "$prefix"
+  cmake --install "$1" --prefix "$prefix" >/dev/null || return 1
+  # shellcheck disable=SC2046
+  cc -std=c11 -Wall -Wextra -Werror examples/minimal.c -o "$1/minimal-installed" \
+    $(PKG_CONFIG_PATH="$prefix/lib/pkgconfig:$prefix/lib/x86_64-linux-gnu/pkgconfig" \
+      pkg-config --cflags --libs --static q8) || return 1
+  [ -f "$model" ] || { echo "install check: skipped running (no shared test data)"; return 0; }
+  "$1/minimal-installed" "$model" | grep -q "^q8 "
+}
+
 passed=0; failed=0; start=$(date +%s)
 for c in "${configs[@]}"; do
   echo "=== $c ==="
@@ -39,6 +51,11 @@ for c in "${configs[@]}"; do
   bad=$(echo "$line" | sed -E 's/.*tests passed, ([0-9]+) tests failed.*/\1/')
   [ -z "$total" ] && { total=0; bad=1; }
   passed=$((passed + total - bad)); failed=$((failed + bad))
+  if [ "$c" = native ]; then
+    # An installed q8 works for a program outside the tree: headers, library, pkg-config.
+    if check_install "$dir"; then passed=$((passed + 1)); echo "install check: ok";
+    else failed=$((failed + 1)); echo "install check: FAILED"; fi
+  fi
 done
 echo "test command took $(( $(date +%s) - start )) s"
 echo "all configs: $passed passed, $failed failed"
