@@ -31,7 +31,7 @@ check_install() {
     $(PKG_CONFIG_PATH="$prefix/lib/pkgconfig:$prefix/lib/x86_64-linux-gnu/pkgconfig" \
       pkg-config --cflags --libs --static q8) || return 1
   [ -f "$model" ] || { echo "install check: skipped running (no shared test data)"; return 0; }
-  "$1/minimal-installed" "$model" | grep -q "^q8 "
+  LD_LIBRARY_PATH="$prefix/lib:$prefix/lib/x86_64-linux-gnu" "$1/minimal-installed" "$model" | grep -q "^q8 "
 }
 
 passed=0; failed=0; start=$(date +%s)
