@@ -1,0 +1,81 @@
+/* ADD prepare: TFLM add_common.cc CalculateOpDataAdd for 8-bit tensors (left shift 20,
+   inputs rescaled to twice the larger input scale, three QuantizeMultiplierSmallerThanOneExp)
+   and the fused activation clamp; NumPy broadcasting of the two input shapes. */
+#include "ops/add.h"
+#include "ops/prepare-checks.h"
+#include "quant/multiplier.h"
+
+static q8_status check_tensors(q8_prepare_ctx *ctx, const q8_tensor *in1, const q8_tensor *in2,
+                               const q8_tensor *out) {
+  q8_status s = q8_check_quantized_8bit(ctx, in1, "input 0");
+  if (s == Q8_OK) s = q8_check_quantized_8bit(ctx, in2, "input 1");
+  if (s == Q8_OK) s = q8_check_quantized_8bit(ctx, out, "output");
+  if (s == Q8_OK) s = q8_check_same_type(ctx, in1, "input 0", in2, "input 1");
+  if (s == Q8_OK) s = q8_check_same_type(ctx, in1, "input 0", out, "output");
+  return s;
+}
+
+/* The three multipliers of add_common.cc; fails when the output multiplier is not below 1
+   (an output scale 2^19 times finer than the inputs', which TFLite cannot represent either). */
+static q8_status compute_multipliers(q8_prepare_ctx *ctx, float s1, float s2, float s_out,
+                                     q8_ref_add_params *p) {
+  p->left_shift = 20;
+  const double twice_max = 2.0 * (double)(s1 > s2 ? s1 : s2);
+  const double real1 = (double)s1 / twice_max;
+  const double real2 = (double)s2 / twice_max;
+  const double real_out = twice_max / ((double)(1 << p->left_shift) * (double)s_out);
+  int shift1, shift2, shift_out;
+  if (q8_quantize_multiplier_smaller_than_one_exp(real1, &p->input1_multiplier, &shift1) != 0 ||
+      q8_quantize_multiplier_smaller_than_one_exp(real2, &p->input2_multiplier, &shift2) != 0 ||
+      q8_quantize_multiplier_smaller_than_one_exp(real_out, &p->output_multiplier, &shift_out) != 0)
+    return q8_prepare_fail(ctx, Q8_ERROR_UNSUPPORTED,
+                           "scales (inputs %.9g and %.9g, output %.9g) give an output "
+                           "multiplier %.9g outside (0, 1)",
+                           (double)s1, (double)s2, (double)s_out, real_out);
+  p->input1_shift = shift1;
+  p->input2_shift = shift2;
+  p->output_shift = shift_out;
+  return Q8_OK;
+}
+
+q8_status q8_prepare_add(q8_prepare_ctx *ctx, const q8_node *node, q8_tensor *tensors,
+                         q8_op_plan *plan) {
+  q8_tensor *in1, *in2, *out;
+  q8_status s = q8_check_io_count(ctx, node, 2, 2, 1);
+  if (s == Q8_OK) s = q8_get_input(ctx, node, tensors, 0, &in1);
+  if (s == Q8_OK) s = q8_get_input(ctx, node, tensors, 1, &in2);
+  if (s == Q8_OK) s = q8_get_output(ctx, node, tensors, 0, &out);
+  if (s == Q8_OK) s = check_tensors(ctx, in1, in2, out);
+  if (s != Q8_OK) return s;
+
+  q8_add_plan *p = q8_prepare_alloc(ctx, sizeof *p);
+  if (p == NULL) return q8_prepare_fail(ctx, Q8_ERROR_OUT_OF_MEMORY, "out of memory");
+  int32_t out_rank, out_dims[Q8_REF_ADD_MAX_RANK];
+  if (q8_ref_broadcast_init(in1->rank, in1->dims, in2->rank, in2->dims, &p->broadcast,
+                            &out_rank, out_dims) != 0) {
+    char a[128], b[128];
+    return q8_prepare_fail(ctx, Q8_ERROR_UNSUPPORTED,
+                           "input shapes %s ('%s') and %s ('%s') do not broadcast (each "
+                           "dimension pair must be equal or 1, rank <= %d)",
+                           q8_format_shape(a, sizeof a, in1->rank, in1->dims), in1->name,
+                           q8_format_shape(b, sizeof b, in2->rank, in2->dims), in2->name,
+                           Q8_REF_ADD_MAX_RANK);
+  }
+  s = q8_prepare_set_shape(ctx, out, out_rank, out_dims);
+  if (s != Q8_OK) return s;
+
+  q8_ref_add_params *ap = &p->params;
+  ap->input1_offset = -in1->quant.zero_point[0];
+  ap->input2_offset = -in2->quant.zero_point[0];
+  ap->output_offset = out->quant.zero_point[0];
+  s = compute_multipliers(ctx, in1->quant.scale[0], in2->quant.scale[0], out->quant.scale[0], ap);
+  if (s != Q8_OK) return s;
+  q8_activation_range(node->opt.add.activation, out->quant.scale[0], out->quant.zero_point[0],
+                      q8_type_qmin(out->type), q8_type_qmax(out->type), &ap->act_min,
+                      &ap->act_max);
+  p->is_signed = out->type == Q8_TYPE_INT8;
+  plan->run = q8_run_add;
+  plan->params = p;
+  plan->scratch_bytes = 0;
+  return Q8_OK;
+}

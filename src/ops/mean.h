@@ -1,0 +1,18 @@
+/* MEAN: the prepared plan shared by mean-prepare.c and mean-run.c. */
+#ifndef Q8_OPS_MEAN_H
+#define Q8_OPS_MEAN_H
+
+#include <stdbool.h>
+
+#include "ops/op.h"
+#include "ref/mean.h"
+
+typedef struct q8_mean_plan {
+  q8_ref_mean_params params;
+  bool is_signed;
+} q8_mean_plan;
+
+void q8_run_mean(const void *params, const void *const *inputs, void *const *outputs,
+                 void *scratch);
+
+#endif
