@@ -8,7 +8,7 @@
 
 void q8_ref_pad_x8(const q8_ref_pad_params *p, const void *in, void *out) {
   const int32_t r = p->rank;
-  int32_t out_dims[Q8_REF_PAD_MAX_RANK], idx[Q8_REF_PAD_MAX_RANK] = {0};
+  int32_t out_dims[Q8_REF_PAD_MAX_RANK] = {0}, idx[Q8_REF_PAD_MAX_RANK] = {0};
   size_t rows = 1;
   for (int32_t d = 0; d < r; d++) {
     out_dims[d] = p->before[d] + p->input_dims[d] + p->after[d];
