@@ -4,7 +4,9 @@
 
 #include <math.h>
 
-int q8_quantize_multiplier(double real, int32_t *multiplier, int *shift) {
+/* frexp + round as TFLite does, without the final shift-range check: shift may be up to
+   31 (softmax's capped multiplier 2^31 - 1 needs it) or more. */
+static int quantize_multiplier_any_shift(double real, int32_t *multiplier, int *shift) {
   *multiplier = 0;
   *shift = 0;
   if (isnan(real) || isinf(real) || real < 0.0) return -1;
@@ -17,9 +19,17 @@ int q8_quantize_multiplier(double real, int32_t *multiplier, int *shift) {
     exponent++;
   }
   if (exponent < -31) return 0; /* flushed to zero, as TFLite does */
-  if (exponent > 30) return -1;
   *multiplier = (int32_t)q_fixed;
   *shift = exponent;
+  return 0;
+}
+
+int q8_quantize_multiplier(double real, int32_t *multiplier, int *shift) {
+  if (quantize_multiplier_any_shift(real, multiplier, shift) != 0 || *shift > 30) {
+    *multiplier = 0;
+    *shift = 0;
+    return -1;
+  }
   return 0;
 }
 
@@ -43,7 +53,7 @@ int q8_quantize_multiplier_greater_than_one(double real, int32_t *multiplier,
   *left_shift = 0;
   if (!(real > 1.0)) return -1;
   int shift = 0;
-  if (q8_quantize_multiplier(real, multiplier, &shift) != 0 || shift < 0) {
+  if (quantize_multiplier_any_shift(real, multiplier, &shift) != 0 || shift < 0 || shift > 31) {
     *multiplier = 0;
     return -1;
   }

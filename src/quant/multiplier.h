@@ -29,7 +29,9 @@ int q8_quantize_multiplier_smaller_than_one_exp(double real, int32_t *multiplier
                                                 int *left_shift);
 
 /* TFLite QuantizeMultiplierGreaterThanOne: as q8_quantize_multiplier for real > 1, with
-   *left_shift = shift >= 0. Returns -1 when real <= 1 or is refused above. */
+   *left_shift = shift in [0, 31] (31 is accepted here: softmax's capped multiplier 2^31 - 1
+   gives it, and q8_multiply_by_quantized_multiplier_greater_than_one handles it). Returns
+   -1 when real <= 1, is not finite, or needs a shift above 31. */
 int q8_quantize_multiplier_greater_than_one(double real, int32_t *multiplier,
                                             int *left_shift);
 
