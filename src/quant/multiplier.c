@@ -61,6 +61,19 @@ int q8_quantize_multiplier_greater_than_one(double real, int32_t *multiplier,
   return 0;
 }
 
+int q8_frexp_multiplier(double real, int32_t *multiplier, int *shift) {
+  *multiplier = 0;
+  *shift = 0;
+  if (!(real > 0.0) || isinf(real)) return -1;
+  int exponent = 0;
+  const double q = frexp(real, &exponent);
+  const int64_t q_fixed = (int64_t)round(q * 2147483648.0);
+  if (q_fixed > INT32_MAX) return -1;
+  *multiplier = (int32_t)q_fixed;
+  *shift = exponent;
+  return 0;
+}
+
 int q8_preprocess_softmax_scaling(double beta, double input_scale, int input_integer_bits,
                                   int32_t *quantized_multiplier, int *left_shift) {
   *quantized_multiplier = 0;

@@ -35,6 +35,15 @@ int q8_quantize_multiplier_smaller_than_one_exp(double real, int32_t *multiplier
 int q8_quantize_multiplier_greater_than_one(double real, int32_t *multiplier,
                                             int *left_shift);
 
+/* The LOGISTIC/TANH prepare idiom of TFLM (logistic_common.cc, tanh.cc): q, shift =
+   frexp(real); multiplier = round(q * 2^31), with neither QuantizeMultiplier's 2^31 fix-up
+   nor its flush to zero nor any shift limit. For real = float_scale * 2^k, q has at most 24
+   significant bits, so q * 2^31 is an exact integer below 2^31 and this equals
+   q8_quantize_multiplier wherever that accepts real. Returns -1 (outputs 0, 0) when real is
+   not finite and > 0, or when round(q * 2^31) reaches 2^31 (a double real with more than 31
+   significant bits just below a power of two, never a float scale). */
+int q8_frexp_multiplier(double real, int32_t *multiplier, int *shift);
+
 /* TFLite PreprocessSoftmaxScaling (double-rounding build): the multiplier that takes an
    input difference (in input-scale units) to Q(input_integer_bits) after multiplying by
    beta: real = min(beta * input_scale * 2^(31 - input_integer_bits), 2^31 - 1), quantized
