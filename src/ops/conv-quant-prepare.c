@@ -243,8 +243,11 @@ q8_status q8_conv_quant_resolve(q8_prepare_ctx *ctx, const q8_op_tensor *input,
   quant->input_zero_point = input->tensor->quant.zero_point[0];
   quant->weight_zero_point = wq->zero_point[0];
   quant->output_zero_point = output->tensor->quant.zero_point[0];
-  q8_activation_range(activation, out_scale, quant->output_zero_point, qmin, qmax,
-                      &quant->act_min, &quant->act_max);
+  if (q8_activation_range(activation, out_scale, quant->output_zero_point, qmin, qmax,
+                          &quant->act_min, &quant->act_max) != 0)
+    return q8_op_tensor_fail(ctx, Q8_ERROR_INVALID_MODEL, output,
+                             "fused activation %s: its bounds do not fit int32 at scale %g",
+                             q8_activation_name(activation), (double)out_scale);
   if (quant->act_min > quant->act_max)
     return q8_op_tensor_fail(ctx, Q8_ERROR_INVALID_MODEL, output,
                              "fused activation %s leaves an empty output range [%d, %d]",
