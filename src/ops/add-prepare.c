@@ -70,9 +70,13 @@ q8_status q8_prepare_add(q8_prepare_ctx *ctx, const q8_node *node, q8_tensor *te
   ap->output_offset = out->quant.zero_point[0];
   s = compute_multipliers(ctx, in1->quant.scale[0], in2->quant.scale[0], out->quant.scale[0], ap);
   if (s != Q8_OK) return s;
-  q8_activation_range(node->opt.add.activation, out->quant.scale[0], out->quant.zero_point[0],
-                      q8_type_qmin(out->type), q8_type_qmax(out->type), &ap->act_min,
-                      &ap->act_max);
+  if (q8_activation_range(node->opt.add.activation, out->quant.scale[0],
+                          out->quant.zero_point[0], q8_type_qmin(out->type),
+                          q8_type_qmax(out->type), &ap->act_min, &ap->act_max) != 0)
+    return q8_prepare_fail(ctx, Q8_ERROR_UNSUPPORTED,
+                           "fused activation %s cannot be quantized with output scale %.9g",
+                           q8_activation_name(node->opt.add.activation),
+                           (double)out->quant.scale[0]);
   p->is_signed = out->type == Q8_TYPE_INT8;
   plan->run = q8_run_add;
   plan->params = p;

@@ -59,9 +59,13 @@ static q8_status prepare_pool(q8_prepare_ctx *ctx, const q8_node *node, q8_tenso
   const int32_t out_dims[4] = {pp->batches, pp->output_h, pp->output_w, pp->channels};
   s = q8_prepare_set_shape(ctx, out, 4, out_dims);
   if (s != Q8_OK) return s;
-  q8_activation_range(node->opt.pool.activation, out->quant.scale[0], out->quant.zero_point[0],
-                      q8_type_qmin(out->type), q8_type_qmax(out->type), &pp->act_min,
-                      &pp->act_max);
+  if (q8_activation_range(node->opt.pool.activation, out->quant.scale[0],
+                          out->quant.zero_point[0], q8_type_qmin(out->type),
+                          q8_type_qmax(out->type), &pp->act_min, &pp->act_max) != 0)
+    return q8_prepare_fail(ctx, Q8_ERROR_UNSUPPORTED,
+                           "fused activation %s cannot be quantized with output scale %.9g",
+                           q8_activation_name(node->opt.pool.activation),
+                           (double)out->quant.scale[0]);
   p->is_signed = out->type == Q8_TYPE_INT8;
   plan->run = run;
   plan->params = p;
