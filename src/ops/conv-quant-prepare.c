@@ -7,13 +7,11 @@
 #include "ops/conv-quant.h"
 #include "quant/multiplier.h"
 
+/* Slot k of a node's inputs or outputs; slots names "input k" / "output k" for messages. */
 static q8_op_tensor op_tensor(int32_t count, const int32_t *indices, q8_tensor *tensors,
-                              int32_t k, const char *role, const char *kind) {
-  static const char *const inputs[] = {"input 0", "input 1", "input 2", "input 3"};
-  static const char *const outputs[] = {"output 0", "output 1"};
-  q8_op_tensor t = {role, "", -1, NULL};
-  if (kind[0] == 'i' && k < 4) t.slot = inputs[k];
-  if (kind[0] == 'o' && k < 2) t.slot = outputs[k];
+                              int32_t k, const char *role, const char *const *slots,
+                              int32_t n_slots) {
+  q8_op_tensor t = {role, k < n_slots ? slots[k] : "", -1, NULL};
   if (k < count && indices[k] >= 0) {
     t.index = indices[k];
     t.tensor = &tensors[indices[k]];
@@ -22,11 +20,13 @@ static q8_op_tensor op_tensor(int32_t count, const int32_t *indices, q8_tensor *
 }
 
 q8_op_tensor q8_op_input(const q8_node *node, q8_tensor *tensors, int32_t k, const char *role) {
-  return op_tensor(node->n_inputs, node->inputs, tensors, k, role, "input");
+  static const char *const slots[] = {"input 0", "input 1", "input 2"};
+  return op_tensor(node->n_inputs, node->inputs, tensors, k, role, slots, 3);
 }
 
 q8_op_tensor q8_op_output(const q8_node *node, q8_tensor *tensors, int32_t k, const char *role) {
-  return op_tensor(node->n_outputs, node->outputs, tensors, k, role, "output");
+  static const char *const slots[] = {"output 0"};
+  return op_tensor(node->n_outputs, node->outputs, tensors, k, role, slots, 1);
 }
 
 q8_status q8_op_tensor_fail(q8_prepare_ctx *ctx, q8_status status, const q8_op_tensor *t,
