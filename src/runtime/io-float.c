@@ -23,9 +23,10 @@ static q8_status check_float_io(q8_interp *interp, int32_t t, int32_t index, con
   return Q8_OK;
 }
 
-/* Round half away from zero and clamp to the type's range, as TFLite's AffineQuantize. */
-static int32_t quantize_one(float x, double scale, int32_t zero_point, int32_t lo, int32_t hi) {
-  double q = round((double)x / scale) + zero_point;
+/* As TFLite's AffineQuantize: divide in float, round half away from zero, add the zero
+   point, clamp to the type's range. */
+static int32_t quantize_one(float x, float scale, int32_t zero_point, int32_t lo, int32_t hi) {
+  double q = (double)roundf(x / scale) + zero_point;
   if (!(q >= lo)) return isnan(q) ? zero_point : lo; /* NaN maps to the zero point */
   if (q > hi) return hi;
   return (int32_t)q;
@@ -44,7 +45,7 @@ q8_status q8_interp_set_input_float(q8_interp *interp, int32_t index, const floa
     memcpy(dst, data, count * sizeof(float));
   } else if (tensor->type == Q8_TYPE_INT8 || tensor->type == Q8_TYPE_UINT8) {
     const bool is_int8 = tensor->type == Q8_TYPE_INT8;
-    const double scale = tensor->quant.scale[0];
+    const float scale = tensor->quant.scale[0];
     const int32_t zp = tensor->quant.zero_point[0];
     for (size_t i = 0; i < count; i++) {
       int32_t q = quantize_one(data[i], scale, zp, is_int8 ? -128 : 0, is_int8 ? 127 : 255);

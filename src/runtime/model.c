@@ -12,16 +12,27 @@
 
 const char *q8_version_string(void) { return "0.1.0"; }
 
-/* Every operator must have a prepare function in this build (the integer-only build has no
-   float operators). */
+/* Every operator must have a prepare function in this build, and the integer-only build
+   refuses any operator that reads or writes float32 (QUANTIZE from float, DEQUANTIZE). */
 static q8_status check_operators_available(const q8_graph *g, q8_error *error) {
   for (int32_t i = 0; i < g->n_nodes; i++) {
-    q8_op_kind kind = g->nodes[i].kind;
-    if ((unsigned)kind >= Q8_OP_COUNT || q8_op_prepare_table[kind] == NULL) {
+    const q8_node *node = &g->nodes[i];
+    bool uses_float = false;
+    for (int32_t k = 0; k < node->n_inputs; k++)
+      uses_float |= node->inputs[k] >= 0 && g->tensors[node->inputs[k]].type == Q8_TYPE_FLOAT32;
+    for (int32_t k = 0; k < node->n_outputs; k++)
+      uses_float |= g->tensors[node->outputs[k]].type == Q8_TYPE_FLOAT32;
+#ifdef Q8_INTEGER_ONLY
+    const bool refuse_float = true;
+#else
+    const bool refuse_float = false;
+#endif
+    if ((unsigned)node->kind >= Q8_OP_COUNT || q8_op_prepare_table[node->kind] == NULL ||
+        (uses_float && refuse_float)) {
       return q8_fail(error, Q8_ERROR_UNSUPPORTED,
-                     "operator %d (%s) produces or reads float32, which needs floating point; "
+                     "operator %d (%s) reads or writes float32, which needs floating point; "
                      "this is the integer-only build of q8",
-                     (int)i, q8_op_name(kind));
+                     (int)i, q8_op_name(node->kind));
     }
   }
   return Q8_OK;
