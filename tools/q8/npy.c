@@ -121,9 +121,11 @@ int npy_write(const char *path, const char *descr, int32_t rank, const int64_t *
   char header[256];
   int n = snprintf(header, sizeof header, "{'descr': '%s', 'fortran_order': False, 'shape': (",
                    descr);
+  /* NumPy's own spelling: "(1001,)" for one dimension, "(2, 1001)" for more. */
   for (int32_t i = 0; i < rank; i++)
-    n += snprintf(header + n, sizeof header - (size_t)n, "%lld,%s", (long long)dims[i],
-                  i + 1 < rank ? " " : "");
+    n += snprintf(header + n, sizeof header - (size_t)n, "%s%lld", i > 0 ? ", " : "",
+                  (long long)dims[i]);
+  if (rank == 1) n += snprintf(header + n, sizeof header - (size_t)n, ",");
   n += snprintf(header + n, sizeof header - (size_t)n, "), }");
   /* Pad with spaces so that magic + length + header + '\n' is a multiple of 64. */
   while ((10 + n + 1) % 64 != 0) header[n++] = ' ';
@@ -136,6 +138,7 @@ int npy_write(const char *path, const char *descr, int32_t rank, const int64_t *
                            (unsigned char)(n >> 8)};
   int ok = fwrite(pre, 1, 10, f) == 10 && fwrite(header, 1, (size_t)n, f) == (size_t)n &&
            fwrite(data, 1, bytes, f) == bytes;
+  ok = ok && fflush(f) == 0 && fsync(fileno(f)) == 0; /* durable before it replaces the old */
   ok = (fclose(f) == 0) && ok;
   if (!ok || rename(tmp, path) != 0) {
     remove(tmp);

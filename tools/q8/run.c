@@ -82,23 +82,42 @@ static int has_suffix(const char *s, const char *suffix) {
   return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-static int load_raw(const char *path, const q8_tensor_info *info, int index, input_data *in) {
+/* Reads a whole file or pipe into malloc'd memory. */
+static void *read_all(const char *path, size_t *size) {
   FILE *f = fopen(path, "rb");
-  if (f == NULL) return !cli_error("%s: cannot open", path);
-  fseek(f, 0, SEEK_END);
-  long size = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  if (size <= 0 || (size_t)size % info->bytes != 0) {
-    fclose(f);
-    return !cli_error("%s: %ld bytes is not a whole number of inputs: input %d '%s' takes %zu "
+  if (f == NULL) return NULL;
+  size_t cap = 1 << 16, n = 0;
+  uint8_t *buf = malloc(cap);
+  while (buf != NULL) {
+    n += fread(buf + n, 1, cap - n, f);
+    if (n < cap) break;
+    uint8_t *grown = cap <= SIZE_MAX / 2 ? realloc(buf, cap * 2) : NULL;
+    if (grown == NULL) {
+      free(buf);
+      buf = NULL;
+    }
+    buf = grown;
+    cap *= 2;
+  }
+  int failed = ferror(f);
+  fclose(f);
+  if (failed) {
+    free(buf);
+    return NULL;
+  }
+  *size = n;
+  return buf;
+}
+
+static int load_raw(const char *path, const q8_tensor_info *info, int index, input_data *in) {
+  size_t size = 0;
+  in->data = read_all(path, &size);
+  if (in->data == NULL) return !cli_error("%s: cannot read", path);
+  if (size == 0 || size % info->bytes != 0)
+    return !cli_error("%s: %zu bytes is not a whole number of inputs: input %d '%s' takes %zu "
                       "bytes of %s per inference",
                       path, size, index, info->name, info->bytes, q8_type_name(info->type));
-  }
-  in->data = malloc((size_t)size);
-  int ok = in->data != NULL && fread(in->data, 1, (size_t)size, f) == (size_t)size;
-  fclose(f);
-  if (!ok) return !cli_error("%s: cannot read", path);
-  in->batches = (size_t)size / info->bytes;
+  in->batches = size / info->bytes;
   return 1;
 }
 
