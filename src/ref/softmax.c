@@ -18,9 +18,9 @@ static int32_t exp_of_diff(const q8_ref_softmax_params *p, int32_t diff) {
   return q8_exp_on_negative_values(scaled, SCALED_DIFF_INTEGER_BITS);
 }
 
-/* RoundingDivideByPOT for an exponent TFLite checks to lie in [0, 31]. Above 31 (a row of
-   more than 256 near-equal maxima, where TFLite's TFLITE_CHECK aborts) the correctly rounded
-   quotient of a value below 2^31 is 0. */
+/* RoundingDivideByPOT for an exponent TFLite checks to lie in [0, 31]. Above 31 (a sum of
+   exps of 512 or more, where TFLite's TFLITE_CHECK aborts) the correctly rounded quotient of
+   a value below 2^31 is 0. */
 static int32_t divide_by_pot_any(int32_t x, int exponent) {
   if (exponent < 0) exponent = 0; /* unreachable: the row maximum alone contributes 2^19 */
   if (exponent > 31) return 0;

@@ -71,7 +71,7 @@ static void check_scale(float scale, int32_t zp) {
               (int)in[i], (int)out[i], (int)want);
     /* Float: 256 * sigmoid(real) - 128 within one step, except where TFLite's coarse
        saturation test (|x| >= radius, radius = floor(15 * 2^(27 - shift)), which can be 1 or
-       even 0 for scales >= 1/2) cuts in below |real| 7.5: there the rule alone decides. */
+       0 for scales >= 8) cuts in below |real| 7.5: there the rule alone decides. */
     if (!float_comparable(in[i] - zp, scale)) continue;
     double f = 256.0 / (1.0 + exp(-(double)scale * (in[i] - zp))) - 128.0;
     f = f > 127.0 ? 127.0 : f;
@@ -105,7 +105,7 @@ int main(void) {
     const float scale = (float)ldexp(0.5 + 0.5 * t_rng_unit(&rng), (int)t_rng_range(&rng, -12, 3));
     check_scale(scale, (int32_t)t_rng_range(&rng, -128, 127));
   }
-  /* TFLite's quirk reproduced: for scale >= 16 the radius is 0, so input 0 takes the
+  /* TFLite's quirk reproduced: for scale >= 8 (shift >= 31) the radius is 0, so input 0 takes the
      "x <= -radius" branch and gives -128 (0.0), not 0 (0.5). */
   {
     int8_t in[256], out[256];
