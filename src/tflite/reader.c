@@ -103,7 +103,7 @@ static q8_status read_shape(q8_tfl_reader *r, const q8_fb_table *t, q8_tensor *t
                       "rank %u exceeds q8's maximum of %d", shape.length, Q8_MAX_RANK);
   }
   tensor->rank = (int32_t)shape.length;
-  uint64_t elements = 1;
+  uint64_t bytes = q8_type_size(tensor->type); /* the type is decoded before the shape */
   for (uint32_t d = 0; d < shape.length; d++) {
     int32_t dim = q8_fb_vector_i32(fb, &shape, d);
     if (dim < 0) {
@@ -116,10 +116,10 @@ static q8_status read_shape(q8_tfl_reader *r, const q8_fb_table *t, q8_tensor *t
                         "dimension %u is 0: empty tensors are not supported", d);
     }
     tensor->dims[d] = dim;
-    elements *= (uint64_t)dim; /* <= 2^31 * MAX_TENSOR_BYTES: no overflow before the check */
-    if (elements > MAX_TENSOR_BYTES) {
+    bytes *= (uint64_t)dim; /* <= 2^31 * MAX_TENSOR_BYTES: no overflow before the check */
+    if (bytes > MAX_TENSOR_BYTES) {
       return q8_fb_fail(fb, Q8_ERROR_UNSUPPORTED, shape.pos, "shape",
-                        "more than %llu elements (dimensions up to %u): too large",
+                        "more than %llu bytes (dimensions up to %u): too large",
                         (unsigned long long)MAX_TENSOR_BYTES, d);
     }
   }

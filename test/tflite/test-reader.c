@@ -1254,6 +1254,25 @@ static void test_built_failures(void) {
   expect_spec_failure("huge tensor", &s, Q8_ERROR_UNSUPPORTED, "too large", NULL);
 
   s = base_spec();
+  s.tensors[3].type = 0; /* float32 [1,2^15,2^14,1]: 2^29 elements but 2^31 bytes */
+  s.tensors[3].dims[1] = 32768, s.tensors[3].dims[2] = 16384, s.tensors[3].dims[3] = 1;
+  expect_spec_failure("huge float32 tensor", &s, Q8_ERROR_UNSUPPORTED, "Tensor 3 ('output').shape",
+                      "too large");
+
+  /* The root table's soffset sending its vtable before the start of the file. */
+  s = base_spec();
+  m = build_model(&s);
+  if (m.data != NULL) {
+    uint32_t root = (uint32_t)(m.data[0] | m.data[1] << 8 | m.data[2] << 16 | m.data[3] << 24);
+    put_u32(m.data + root, 0x7fff0000u);
+    expect_failure("vtable out of range", m.data, m.size, Q8_ERROR_MALFORMED, "vtable offset",
+                   "outside the");
+    put_u32(m.data + root, (uint32_t)-(int32_t)(m.size - root - 2)); /* vtable at size - 2 */
+    expect_failure("vtable past the end", m.data, m.size, Q8_ERROR_MALFORMED, "vtable", NULL);
+  }
+  free(m.data);
+
+  s = base_spec();
   s.ops[0].options_type = 5;
   expect_spec_failure("options type mismatch", &s, Q8_ERROR_MALFORMED,
                       "CONV_2D carries Pool2DOptions, expected Conv2DOptions", NULL);
