@@ -13,7 +13,13 @@ typedef struct placed {
   q8_lifetime life;
 } placed;
 
-static size_t align_up(size_t n) { return (n + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN; }
+/* Saturating: a sum that would wrap becomes SIZE_MAX, which no allocation can satisfy, so
+   an absurd plan fails instead of handing two live tensors the same bytes. */
+static size_t add_sat(size_t a, size_t b) { return a > SIZE_MAX - b ? SIZE_MAX : a + b; }
+
+static size_t align_up(size_t n) {
+  return n > SIZE_MAX - (ARENA_ALIGN - 1) ? SIZE_MAX : (n + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN;
+}
 
 static bool lifetimes_overlap(q8_lifetime a, q8_lifetime b) {
   return a.first <= b.last && b.first <= a.last;
@@ -30,8 +36,8 @@ static size_t lowest_fit(const placed *done, int32_t n_done, size_t size, q8_lif
   size_t candidate = 0;
   for (int32_t i = 0; i < n_done; i++) {
     if (!lifetimes_overlap(done[i].life, life)) continue;
-    if (done[i].offset >= candidate + size) break;
-    size_t end = align_up(done[i].offset + done[i].size);
+    if (done[i].offset >= add_sat(candidate, size)) break;
+    size_t end = align_up(add_sat(done[i].offset, done[i].size));
     if (end > candidate) candidate = end;
   }
   return candidate;
@@ -62,10 +68,12 @@ size_t q8_plan_arena(int32_t n_tensors, const q8_lifetime *lifetimes, const size
     is_done[best] = true;
     done[n_done++] = (placed){offset, sizes[best], lifetimes[best]};
     qsort(done, (size_t)n_done, sizeof(placed), compare_placed_offset);
-    size_t end = align_up(offset + sizes[best]);
+    size_t end = align_up(add_sat(offset, sizes[best]));
     if (end > arena) arena = end;
+    if (arena == SIZE_MAX) break; /* too large to exist: the caller reports it */
   }
   free(done);
   free(is_done);
   return arena;
 }
+

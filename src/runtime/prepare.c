@@ -154,22 +154,42 @@ static q8_status activation_sizes(const q8_interp *it, const q8_lifetime *life, 
   return Q8_OK;
 }
 
+static q8_status assign_offsets(q8_interp *it, const q8_lifetime *life, const size_t *sizes,
+                                size_t *offsets, const q8_interp_options *options,
+                                q8_error *error);
+
 static q8_status place_tensors(q8_interp *it, const q8_lifetime *life,
                                const q8_interp_options *options, q8_error *error) {
   const int32_t nt = it->n_tensors;
-  size_t *sizes = q8_pool_alloc(&it->pool, sizeof(size_t) * (size_t)nt);
-  size_t *offsets = q8_pool_alloc(&it->pool, sizeof(size_t) * (size_t)nt);
-  if (sizes == NULL || offsets == NULL) return q8_fail(error, Q8_ERROR_OUT_OF_MEMORY, "out of memory");
-  q8_status s = activation_sizes(it, life, sizes, error);
-  if (s != Q8_OK) return s;
+  size_t *sizes = malloc(sizeof(size_t) * (size_t)(nt > 0 ? nt : 1));
+  size_t *offsets = malloc(sizeof(size_t) * (size_t)(nt > 0 ? nt : 1));
+  q8_status s = sizes == NULL || offsets == NULL
+                    ? q8_fail(error, Q8_ERROR_OUT_OF_MEMORY, "out of memory")
+                    : activation_sizes(it, life, sizes, error);
+  if (s == Q8_OK) s = assign_offsets(it, life, sizes, offsets, options, error);
+  free(sizes);
+  free(offsets);
+  return s;
+}
+
+static q8_status assign_offsets(q8_interp *it, const q8_lifetime *life, const size_t *sizes,
+                                size_t *offsets, const q8_interp_options *options,
+                                q8_error *error) {
+  const int32_t nt = it->n_tensors;
   size_t activations = q8_plan_arena(nt, life, sizes, offsets);
-  if (activations == SIZE_MAX) return q8_fail(error, Q8_ERROR_OUT_OF_MEMORY, "out of memory");
+  if (activations == SIZE_MAX)
+    return q8_fail(error, Q8_ERROR_OUT_OF_MEMORY, "the activations do not fit in memory");
   size_t scratch = 0;
   for (int32_t n = 0; n < it->model->graph->n_nodes; n++)
     if (it->plans[n].scratch_bytes > scratch) scratch = it->plans[n].scratch_bytes;
+  if (scratch > SIZE_MAX - 63 - activations)
+    return q8_fail(error, Q8_ERROR_OUT_OF_MEMORY, "activations and scratch do not fit in memory");
   scratch = (scratch + 63) / 64 * 64;
   it->unshared_size = 0;
-  for (int32_t t = 0; t < nt; t++) it->unshared_size += (sizes[t] + 63) / 64 * 64;
+  for (int32_t t = 0; t < nt; t++) { /* a report only: saturate rather than wrap */
+    size_t slot = (sizes[t] + 63) / 64 * 64;
+    it->unshared_size = it->unshared_size > SIZE_MAX - slot ? SIZE_MAX : it->unshared_size + slot;
+  }
   it->arena_size = activations + scratch;
   if (options != NULL && options->arena != NULL) {
     if (options->arena_size < it->arena_size)
@@ -228,15 +248,18 @@ static q8_status setup(q8_interp *it, const q8_interp_options *options, q8_error
   it->tensor_data = q8_pool_alloc(&it->pool, sizeof(void *) * (size_t)g->n_tensors);
   it->plans = q8_pool_alloc(&it->pool, sizeof(q8_op_plan) * (size_t)g->n_nodes);
   it->input_set = q8_pool_alloc(&it->pool, sizeof(bool) * (size_t)g->n_inputs);
-  q8_lifetime *life = q8_pool_alloc(&it->pool, sizeof(q8_lifetime) * (size_t)g->n_tensors);
+  q8_lifetime *life = malloc(sizeof(q8_lifetime) * (size_t)(g->n_tensors > 0 ? g->n_tensors : 1));
   if (it->tensors == NULL || it->tensor_data == NULL || it->plans == NULL ||
-      it->input_set == NULL || life == NULL)
+      it->input_set == NULL || life == NULL) {
+    free(life);
     return q8_fail(error, Q8_ERROR_OUT_OF_MEMORY, "out of memory");
+  }
   q8_status s = check_data_flow(g, life, error);
   if (s == Q8_OK) s = align_constants(it, error);
   if (s == Q8_OK) s = prepare_nodes(it, error);
   if (s == Q8_OK) s = place_tensors(it, life, options, error);
   if (s == Q8_OK) s = build_node_pointers(it, error);
+  free(life);
   return s;
 }
 

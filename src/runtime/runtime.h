@@ -46,7 +46,8 @@ struct q8_interp {
 
 /* Plans the arena: offsets[t] for each tensor with a lifetime (first <= last), or SIZE_MAX
    for others; sizes[t] bytes. Tensors whose lifetimes overlap never share bytes; offsets
-   are aligned to 64. Returns the arena size in bytes. */
+   are aligned to 64. Returns the arena size in bytes, or SIZE_MAX when out of memory or when
+   the sizes add up past SIZE_MAX. */
 size_t q8_plan_arena(int32_t n_tensors, const q8_lifetime *lifetimes, const size_t *sizes,
                      size_t *offsets);
 

@@ -47,9 +47,18 @@ static void check_chain_shares(void) {
   T_CHECK(arena == 2 * 1024, "a chain of four 1000-byte tensors needs two slots, got %zu", arena);
 }
 
+/* Sizes whose sum passes SIZE_MAX must fail, never wrap into shared offsets. */
+static void check_overflow_refused(void) {
+  q8_lifetime life[3] = {{0, 2}, {0, 2}, {0, 2}};
+  size_t sizes[3] = {SIZE_MAX / 2 + 1, SIZE_MAX / 2 + 1, 64}, offsets[3];
+  size_t arena = q8_plan_arena(3, life, sizes, offsets);
+  T_CHECK(arena == SIZE_MAX, "overflowing plan returned arena %zu", arena);
+}
+
 int main(void) {
   t_rng rng = {t_seed(20261127)};
   check_chain_shares();
+  check_overflow_refused();
   for (int k = 0; k < 2000; k++)
     check_plan(&rng, (int32_t)t_rng_range(&rng, 0, 64), (int32_t)t_rng_range(&rng, 1, 30));
   return t_finish();
