@@ -86,8 +86,8 @@ void q8_model_free(q8_model *model);
 /* Options of an interpreter; zero-initialise, then set what you need. */
 typedef struct q8_interp_options {
   /* Caller-owned activation arena: when arena is not NULL, it must be at least arena_size
-     bytes, 64-byte aligned, and outlive the interpreter. Its required size is known from
-     q8_interp_arena_size of an interpreter made without one, or q8_model_arena_size. */
+     bytes, 64-byte aligned, and outlive the interpreter. Its required size is
+     q8_interp_arena_size of an interpreter of the same model made without one. */
   void *arena;
   size_t arena_size;
 } q8_interp_options;
@@ -110,6 +110,8 @@ size_t q8_interp_persistent_size(const q8_interp *interp);
 
 int32_t q8_interp_input_count(const q8_interp *interp);
 int32_t q8_interp_output_count(const q8_interp *interp);
+/* Q8_ERROR_INVALID_ARGUMENT for an index out of range (not recorded as the last error: the
+   interpreter is const here). */
 q8_status q8_interp_input_info(const q8_interp *interp, int32_t index, q8_tensor_info *info);
 q8_status q8_interp_output_info(const q8_interp *interp, int32_t index, q8_tensor_info *info);
 

@@ -41,23 +41,30 @@ static void fill_info(const q8_tensor *t, q8_tensor_info *info) {
   }
 }
 
-/* Tensor index of graph input or output number index, or -1 with the error recorded. */
 int32_t q8_interp_io_tensor(q8_interp *interp, bool output, int32_t index) {
-  const q8_graph *g = interp->model->graph;
-  int32_t count = output ? g->n_outputs : g->n_inputs;
-  if (index < 0 || index >= count) {
+  int32_t t = q8_interp_io_tensor_index(interp, output, index);
+  if (t < 0) {
+    const q8_graph *g = interp->model->graph;
+    int32_t count = output ? g->n_outputs : g->n_inputs;
     q8_fail(&interp->last_error, Q8_ERROR_INVALID_ARGUMENT,
             "%s index %d is out of range: the model has %d %s", output ? "output" : "input",
             (int)index, (int)count, output ? "outputs" : "inputs");
-    return -1;
   }
+  return t;
+}
+
+int32_t q8_interp_io_tensor_index(const q8_interp *interp, bool output, int32_t index) {
+  const q8_graph *g = interp->model->graph;
+  int32_t count = output ? g->n_outputs : g->n_inputs;
+  if (index < 0 || index >= count) return -1;
   return output ? g->outputs[index] : g->inputs[index];
 }
 
 static q8_status io_info(const q8_interp *interp, bool output, int32_t index,
                          q8_tensor_info *info) {
   if (interp == NULL || info == NULL) return Q8_ERROR_INVALID_ARGUMENT;
-  int32_t t = q8_interp_io_tensor((q8_interp *)interp, output, index);
+  /* The info calls take a const interpreter, so they report a bad index by status only. */
+  int32_t t = q8_interp_io_tensor_index(interp, output, index);
   if (t < 0) return Q8_ERROR_INVALID_ARGUMENT;
   fill_info(&interp->tensors[t], info);
   return Q8_OK;

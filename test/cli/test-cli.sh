@@ -53,7 +53,12 @@ npy(d + "/x.npy", "<f4", "(1, 1)", struct.pack("<f", 0.77))
 npy(d + "/x_i8.npy", "|i1", "(1, 1)", struct.pack("<b", -97))
 npy(d + "/x_i32.npy", "<i4", "(1,)", struct.pack("<i", 5))
 open(d + "/x.bin", "wb").write(struct.pack("<b", -97))
+npy(d + "/huge.npy", "<f4", "(1099511627776,)", b"")
+npy(d + "/badshape.npy", "<f4", "(1,,1)", struct.pack("<f", 0.5))
+raw = open(d + "/x.npy", "rb").read()
+open(d + "/v9.npy", "wb").write(raw[:6] + b"\x09" + raw[7:])
 PY
+printf '%01100d\nperson\n' 0 > "$tmp/labels.txt"
 run run "$hello" --input "$tmp/x.bin" --output "$tmp/yb.npy" >/dev/null
 run run "$hello" --input "$tmp/x_i8.npy" --output "$tmp/yi.npy" >/dev/null
 if [ "${Q8_INTEGER_ONLY:-0}" = 1 ]; then
@@ -74,5 +79,11 @@ expect_error "unknown command" "unknown command" frobnicate
 head -c 100 "$tmp/x.npy" > "$tmp/short.npy"
 expect_error "truncated npy" "truncated" run "$hello" --input "$tmp/short.npy"
 expect_error "raw from a pipe of the wrong size" "2 bytes is not a whole number" run "$mobilenet" --input <(printf ab)
+expect_error "npy larger than its file" "truncated" run "$hello" --input "$tmp/huge.npy"
+expect_error "npy shape with an empty dimension" "shape is malformed" run "$hello" --input "$tmp/badshape.npy"
+expect_error "npy version" "format version 9" run "$hello" --input "$tmp/v9.npy"
+expect_error "missing labels" "cannot open labels" run "$hello" --input "$tmp/x.bin" --labels /nonexistent
+out=$(run run "$data/person_detect.tflite" --input "$data/person_input.int8.bin" --labels "$tmp/labels.txt" --top 1)
+check "a long label stays one label" grep -q "^  1 .*person$" <<<"$out"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

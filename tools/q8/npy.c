@@ -62,15 +62,19 @@ static int parse_shape(const char *path, const char *header, npy_array *a) {
   while (*v != ')') {
     char *end;
     errno = 0;
-    long long d = strtoll(v, &end, 10);
+    long long d = *v >= '0' && *v <= '9' ? strtoll(v, &end, 10) : (end = (char *)v, 0);
     if (end == v || errno != 0 || d < 0 || a->rank == 8)
       return !cli_error("%s: .npy shape is malformed or has more than 8 dimensions", path);
     if (d != 0 && a->count > ((size_t)1 << 40) / (size_t)d)
       return !cli_error("%s: .npy shape has too many elements", path);
     a->dims[a->rank++] = d;
     a->count *= (size_t)d;
+    /* Exactly one comma between dimensions; "(3,)" and "(3)" are both NumPy's spelling. */
     v = end;
-    while (*v == ',' || *v == ' ') v++;
+    while (*v == ' ') v++;
+    if (*v == ',') v++;
+    else if (*v != ')') return !cli_error("%s: .npy shape is malformed", path);
+    while (*v == ' ') v++;
     if (*v == 0) return !cli_error("%s: .npy shape is not closed", path);
   }
   return 1;
@@ -87,6 +91,10 @@ int npy_read(const char *path, npy_array *a) {
     cli_error("%s: not a .npy file (no \\x93NUMPY magic)", path);
     goto done;
   }
+  if (pre[6] < 1 || pre[6] > 3) {
+    cli_error("%s: .npy format version %d.%d is not 1, 2 or 3", path, pre[6], pre[7]);
+    goto done;
+  }
   size_t header_len = pre[8] | (size_t)pre[9] << 8;
   if (pre[6] >= 2) { /* versions 2 and 3 have a 4-byte header length */
     if (fread(pre + 10, 1, 2, f) != 2) goto truncated;
@@ -100,6 +108,11 @@ int npy_read(const char *path, npy_array *a) {
   if (header == NULL || fread(header, 1, header_len, f) != header_len) goto truncated;
   if (!parse_descr(path, header, a) || !parse_shape(path, header, a)) goto done;
   size_t bytes = a->count * npy_item_size(a->descr);
+  /* Compare with what the file holds before allocating what its header claims. */
+  long here = ftell(f);
+  if (here < 0 || fseek(f, 0, SEEK_END) != 0) goto truncated;
+  long end = ftell(f);
+  if (end < here || (size_t)(end - here) < bytes || fseek(f, here, SEEK_SET) != 0) goto truncated;
   a->data = malloc(bytes > 0 ? bytes : 1);
   if (a->data == NULL || fread(a->data, 1, bytes, f) != bytes) goto truncated;
   ok = 1;
@@ -118,7 +131,8 @@ done:
 
 int npy_write(const char *path, const char *descr, int32_t rank, const int64_t *dims,
               const void *data, size_t bytes) {
-  char header[256];
+  if (rank < 0 || rank > 8) return !cli_error("%s: cannot write a rank-%d .npy", path, (int)rank);
+  char header[512]; /* 8 dimensions of 20 digits each fit with room to spare */
   int n = snprintf(header, sizeof header, "{'descr': '%s', 'fortran_order': False, 'shape': (",
                    descr);
   /* NumPy's own spelling: "(1001,)" for one dimension, "(2, 1001)" for more. */

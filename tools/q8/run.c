@@ -127,10 +127,12 @@ static int load_npy(const char *path, const q8_tensor_info *info, int index, inp
   const char *own = npy_descr_of(info->type);
   size_t elements = info->bytes / q8_type_size(info->type);
   int is_float = strcmp(a.descr, "<f4") == 0 && strcmp(own, "<f4") != 0;
-  if (strcmp(a.descr, own) != 0 && !(is_float && info->type != Q8_TYPE_INT32)) {
+  const int quantized = info->type == Q8_TYPE_INT8 || info->type == Q8_TYPE_UINT8;
+  if (strcmp(a.descr, own) != 0 && !(is_float && quantized)) {
     free(a.data);
-    return !cli_error("%s: holds %s data, but input %d '%s' is %s: give %s or float32 data", path,
-                      a.descr, index, info->name, q8_type_name(info->type), own);
+    return !cli_error("%s: holds %s data, but input %d '%s' is %s: give %s%s data", path,
+                      a.descr, index, info->name, q8_type_name(info->type), own,
+                      quantized ? " or float32" : "");
   }
   if (a.count == 0 || a.count % elements != 0) {
     free(a.data);
@@ -198,15 +200,25 @@ static char **read_labels(const char *path, size_t *count) {
     cli_error("%s: cannot open labels", path);
     return NULL;
   }
-  char **labels = NULL, line[1024];
-  while (fgets(line, sizeof line, f) != NULL) {
+  char **labels = NULL, *line = NULL;
+  size_t cap = 0;
+  /* getline: a label of any length stays one label, so later lines keep their classes. */
+  while (getline(&line, &cap, f) >= 0) {
     line[strcspn(line, "\r\n")] = 0;
     char **grown = realloc(labels, sizeof(char *) * (*count + 1));
-    if (grown == NULL) break;
+    char *copy = strdup(line);
+    if (grown == NULL || copy == NULL) {
+      free(copy);
+      labels = grown != NULL ? grown : labels;
+      cli_error("%s: out of memory reading labels", path);
+      break;
+    }
     labels = grown;
-    labels[(*count)++] = strdup(line);
+    labels[(*count)++] = copy;
   }
+  free(line);
   fclose(f);
+  if (labels == NULL) labels = calloc(1, sizeof(char *)); /* an empty file: no names */
   return labels;
 }
 
@@ -261,7 +273,7 @@ static int run_all(q8_interp *it, const run_args *a, const input_data *in) {
   size_t batches = in[0].batches, n_labels = 0;
   char **labels = a->labels != NULL ? read_labels(a->labels, &n_labels) : NULL;
   uint8_t *collected[MAX_IO] = {0};
-  int ok = 1;
+  int ok = a->labels == NULL || labels != NULL;
   for (int32_t o = 0; o < a->n_outputs && ok; o++) {
     q8_tensor_info info;
     q8_interp_output_info(it, o, &info);
