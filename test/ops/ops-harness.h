@@ -43,7 +43,7 @@ q8_status q8_prepare_set_shape(q8_prepare_ctx *ctx, q8_tensor *tensor, int32_t r
   for (int32_t i = 0; same && i < rank; i++) same = dims[i] == tensor->dims[i];
   if (!same) {
     char *m = ctx->message;
-    int n = snprintf(m, sizeof ctx->message, "output tensor '%s' shape mismatch: computed [",
+    int n = snprintf(m, sizeof ctx->message, "output shape differs: tensor '%s' computed [",
                      tensor->name);
     for (int32_t i = 0; i < rank && n < 400; i++) n += snprintf(m + n, 16, i ? ",%d" : "%d", (int)dims[i]);
     snprintf(m + n, 16, "]");

@@ -1,8 +1,8 @@
 /* Prepare of CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED: shapes, multipliers (per-channel
    in double, per-tensor with TFLite's float product), clamps, folded bias, and refusals with
-   messages that name the tensor. The prepare context is a small fake defined here: this
-   program defines q8_prepare_alloc / q8_prepare_fail / q8_prepare_set_shape itself, so the
-   linker takes them from here and never pulls the runtime's object out of libq8.a. */
+   messages that name the tensor. The prepare context is the stand-in of ops-harness.h: it
+   defines q8_prepare_alloc / q8_prepare_fail / q8_prepare_set_shape, so the linker takes them
+   from here and never pulls the runtime's object out of libq8.a. */
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +12,7 @@
 #include "ops/depthwise-conv-2d.h"
 #include "ops/fully-connected.h"
 #include "ops/op.h"
+#include "ops-harness.h"
 
 q8_status q8_prepare_conv_2d(q8_prepare_ctx *, const q8_node *, q8_tensor *, q8_op_plan *);
 q8_status q8_prepare_depthwise_conv_2d(q8_prepare_ctx *, const q8_node *, q8_tensor *,
@@ -19,42 +20,13 @@ q8_status q8_prepare_depthwise_conv_2d(q8_prepare_ctx *, const q8_node *, q8_ten
 q8_status q8_prepare_fully_connected(q8_prepare_ctx *, const q8_node *, q8_tensor *,
                                      q8_op_plan *);
 
-struct q8_prepare_ctx {
-  char message[512];
-  void *blocks[64];
-  int n_blocks;
-};
-
-void *q8_prepare_alloc(q8_prepare_ctx *ctx, size_t size) {
-  if (ctx->n_blocks == 64) return NULL;
-  return ctx->blocks[ctx->n_blocks++] = calloc(1, size ? size : 1);
-}
-
-q8_status q8_prepare_fail(q8_prepare_ctx *ctx, q8_status status, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(ctx->message, sizeof ctx->message, fmt, ap);
-  va_end(ap);
-  return status;
-}
-
-q8_status q8_prepare_set_shape(q8_prepare_ctx *ctx, q8_tensor *tensor, int32_t rank,
-                               const int32_t *dims) {
-  bool same = rank == tensor->rank;
-  for (int32_t i = 0; same && i < rank; i++) same = dims[i] == tensor->dims[i];
-  if (!same)
-    return q8_prepare_fail(ctx, Q8_ERROR_INVALID_MODEL, "output shape differs (rank %d vs %d)",
-                           (int)rank, (int)tensor->rank);
-  return Q8_OK;
-}
-
 /* One context for the whole program: each prepare() frees what the previous one allocated,
    main frees the last. */
 static q8_prepare_ctx g_ctx;
 
 static void ctx_free(q8_prepare_ctx *ctx) {
-  for (int i = 0; i < ctx->n_blocks; i++) free(ctx->blocks[i]);
-  memset(ctx, 0, sizeof *ctx);
+  h_ctx_free(ctx);
+  ctx->message[0] = 0;
 }
 
 /* ---- building small graphs ------------------------------------------------------------ */
