@@ -51,6 +51,11 @@ static bool in_file(const q8_fb *fb, uint64_t pos, uint64_t n) {
   return pos <= fb->size && n <= fb->size - pos;
 }
 
+static void observe(q8_fb *fb, q8_fb_span_kind kind, size_t pos, size_t size, size_t elem_size,
+                    const char *name) {
+  if (fb->observe != NULL) fb->observe(fb->observe_ctx, kind, pos, size, elem_size, name);
+}
+
 static q8_status past_end(q8_fb *fb, size_t at, const char *field, const char *what,
                           uint64_t pos, uint64_t n) {
   return q8_fb_fail(fb, Q8_ERROR_MALFORMED, at, field,
@@ -119,6 +124,8 @@ q8_status q8_fb_table_at(q8_fb *fb, size_t pos, const char *field, q8_fb_table *
                       "vtable gives the table %u bytes, less than its 4-byte header", t_size);
   }
   if (!in_file(fb, pos, t_size)) return past_end(fb, pos, field, "table", pos, t_size);
+  observe(fb, Q8_FB_SPAN_VTABLE, (size_t)vt, vt_size, 2, field);
+  observe(fb, Q8_FB_SPAN_TABLE, pos, t_size, 1, field);
   table->pos = pos;
   table->vtable = (size_t)vt;
   table->n_fields = (uint16_t)((vt_size - 4) / 2);
@@ -140,6 +147,7 @@ q8_status q8_fb_field(q8_fb *fb, const q8_fb_table *t, int index, size_t size, c
   }
   size_t p = t->pos + off;
   if (p % size != 0) return misaligned(fb, p, name, "field", (unsigned)size);
+  observe(fb, Q8_FB_SPAN_FIELD, p, size, size, name);
   *present = true;
   *pos = p;
   return Q8_OK;
@@ -174,6 +182,7 @@ static q8_status follow(q8_fb *fb, size_t pos, const char *name, size_t *target)
                       "offset %u points to 0x%llx, outside the %zu-byte file", off,
                       (unsigned long long)to, fb->size);
   }
+  observe(fb, Q8_FB_SPAN_OFFSET, pos, 4, 4, name);
   *target = (size_t)to;
   return Q8_OK;
 }
@@ -207,6 +216,7 @@ static q8_status vector_at(q8_fb *fb, size_t pos, size_t elem_size, const char *
                       "vector of %u elements at 0x%zx runs past the end of the %zu-byte file",
                       length, pos, fb->size);
   }
+  observe(fb, Q8_FB_SPAN_VECTOR, pos, 4 + (size_t)bytes, elem_size, name);
   out->pos = pos;
   out->length = length;
   out->present = true;

@@ -19,12 +19,29 @@
    offset near 4 GiB cannot wrap around) and the alignment the flatbuffers verifier requires,
    and never reads outside [data, data + size). */
 
+/* What a decoded byte range holds, as reported to an observer. */
+typedef enum q8_fb_span_kind {
+  Q8_FB_SPAN_TABLE,  /* a table's inline part (soffset and fields) */
+  Q8_FB_SPAN_VTABLE, /* a vtable */
+  Q8_FB_SPAN_FIELD,  /* one field inside a table (scalar or uoffset) */
+  Q8_FB_SPAN_OFFSET, /* a uoffset that was followed (a field or an element of a vector) */
+  Q8_FB_SPAN_VECTOR  /* a vector or string: length word and elements (NUL excluded) */
+} q8_fb_span_kind;
+
+/* Called for every range the decoder has checked, before it is used: the reader uses it to
+   find constant data overlapping the tables, the fuzzer's mutator to find fields to edit.
+   elem_size: element size for vectors (1 for strings), field size otherwise. */
+typedef void (*q8_fb_observer)(void *ctx, q8_fb_span_kind kind, size_t pos, size_t size,
+                               size_t elem_size, const char *name);
+
 /* Decoding state: the file, where errors go, and the object being decoded (for messages). */
 typedef struct q8_fb {
   const uint8_t *data;
   size_t size;
   q8_error *error;
   char where[192]; /* "Tensor 5 ('conv1/weights')": prefix of every field name in messages */
+  q8_fb_observer observe; /* optional */
+  void *observe_ctx;
 } q8_fb;
 
 typedef struct q8_fb_table {
