@@ -418,6 +418,11 @@ static q8_status read_model(q8_tfl_reader *r) {
 }
 
 q8_status q8_tflite_read(const uint8_t *data, size_t size, q8_graph **graph, q8_error *error) {
+  return q8_tflite_read_observed(data, size, NULL, NULL, graph, error);
+}
+
+q8_status q8_tflite_read_observed(const uint8_t *data, size_t size, q8_fb_observer observe,
+                                  void *observe_ctx, q8_graph **graph, q8_error *error) {
   if (graph == NULL) return q8_fail(error, Q8_ERROR_INVALID_ARGUMENT, "graph pointer is NULL");
   *graph = NULL;
   if (data == NULL) return q8_fail(error, Q8_ERROR_INVALID_ARGUMENT, "model data is NULL");
@@ -426,6 +431,8 @@ q8_status q8_tflite_read(const uint8_t *data, size_t size, q8_graph **graph, q8_
   r.fb.data = data;
   r.fb.size = size;
   r.fb.error = error;
+  r.fb.observe = observe;
+  r.fb.observe_ctx = observe_ctx;
   r.graph = calloc(1, sizeof *r.graph);
   if (r.graph == NULL) return q8_fail(error, Q8_ERROR_OUT_OF_MEMORY, "out of memory");
   q8_status s = read_model(&r);

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "core/graph.h"
+#include "tflite/flatbuffer.h"
 #include "q8/q8.h"
 
 /* Decodes Model -> its single SubGraph into a new graph (malloc'd; every array and string in
@@ -23,5 +24,10 @@
                                 zero point outside the type's range);
      Q8_ERROR_OUT_OF_MEMORY. */
 q8_status q8_tflite_read(const uint8_t *data, size_t size, q8_graph **graph, q8_error *error);
+
+/* q8_tflite_read, telling observe (when not NULL) every byte range it checks, in the order it
+   checks them (see q8_fb_observer); used by the fuzzer's structure-aware mutator. */
+q8_status q8_tflite_read_observed(const uint8_t *data, size_t size, q8_fb_observer observe,
+                                  void *observe_ctx, q8_graph **graph, q8_error *error);
 
 #endif
