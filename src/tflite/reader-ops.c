@@ -4,58 +4,15 @@
 
 #include "core/error.h"
 #include "tflite/reader-internal.h"
+#include "tflite/schema-fields.h"
 #include "tflite/schema-names.h"
-
-/* Field indices in schema.fbs order (a union takes two: its type, then its value). */
-enum { OPERATOR_OPCODE_INDEX = 0, OPERATOR_INPUTS = 1, OPERATOR_OUTPUTS = 2,
-       OPERATOR_OPTIONS_TYPE = 3, OPERATOR_OPTIONS = 4 };
-enum { CONV_PADDING = 0, CONV_STRIDE_W = 1, CONV_STRIDE_H = 2, CONV_ACTIVATION = 3,
-       CONV_DILATION_W = 4, CONV_DILATION_H = 5, CONV_QUANTIZED_BIAS_TYPE = 6 };
-enum { DW_PADDING = 0, DW_STRIDE_W = 1, DW_STRIDE_H = 2, DW_DEPTH_MULTIPLIER = 3,
-       DW_ACTIVATION = 4, DW_DILATION_W = 5, DW_DILATION_H = 6 };
-enum { POOL_PADDING = 0, POOL_STRIDE_W = 1, POOL_STRIDE_H = 2, POOL_FILTER_W = 3,
-       POOL_FILTER_H = 4, POOL_ACTIVATION = 5 };
-enum { FC_ACTIVATION = 0, FC_WEIGHTS_FORMAT = 1, FC_KEEP_NUM_DIMS = 2,
-       FC_ASYMMETRIC_QUANTIZE_INPUTS = 3, FC_QUANTIZED_BIAS_TYPE = 4 };
-enum { SOFTMAX_BETA = 0 };
-enum { CONCAT_AXIS = 0, CONCAT_ACTIVATION = 1 };
-enum { ADD_ACTIVATION = 0 };
-enum { RESHAPE_NEW_SHAPE = 0 };
-enum { REDUCER_KEEP_DIMS = 0 };
-enum { SQUEEZE_DIMS = 0 };
-
-/* The builtin operators q8 runs, with the options table each one carries. */
-typedef struct op_entry {
-  int32_t code;
-  q8_op_kind kind;
-  uint8_t options; /* BuiltinOptions union type; NONE when the operator has none */
-} op_entry;
-
-static const op_entry supported_ops[] = {
-    {Q8_TFL_OP_ADD, Q8_OP_ADD, Q8_TFL_OPTIONS_ADD},
-    {Q8_TFL_OP_AVERAGE_POOL_2D, Q8_OP_AVERAGE_POOL_2D, Q8_TFL_OPTIONS_POOL_2D},
-    {Q8_TFL_OP_CONCATENATION, Q8_OP_CONCATENATION, Q8_TFL_OPTIONS_CONCATENATION},
-    {Q8_TFL_OP_CONV_2D, Q8_OP_CONV_2D, Q8_TFL_OPTIONS_CONV_2D},
-    {Q8_TFL_OP_DEPTHWISE_CONV_2D, Q8_OP_DEPTHWISE_CONV_2D, Q8_TFL_OPTIONS_DEPTHWISE_CONV_2D},
-    {Q8_TFL_OP_DEQUANTIZE, Q8_OP_DEQUANTIZE, Q8_TFL_OPTIONS_DEQUANTIZE},
-    {Q8_TFL_OP_FULLY_CONNECTED, Q8_OP_FULLY_CONNECTED, Q8_TFL_OPTIONS_FULLY_CONNECTED},
-    {Q8_TFL_OP_LOGISTIC, Q8_OP_LOGISTIC, Q8_TFL_OPTIONS_NONE},
-    {Q8_TFL_OP_MAX_POOL_2D, Q8_OP_MAX_POOL_2D, Q8_TFL_OPTIONS_POOL_2D},
-    {Q8_TFL_OP_RESHAPE, Q8_OP_RESHAPE, Q8_TFL_OPTIONS_RESHAPE},
-    {Q8_TFL_OP_SOFTMAX, Q8_OP_SOFTMAX, Q8_TFL_OPTIONS_SOFTMAX},
-    {Q8_TFL_OP_TANH, Q8_OP_TANH, Q8_TFL_OPTIONS_NONE},
-    {Q8_TFL_OP_PAD, Q8_OP_PAD, Q8_TFL_OPTIONS_PAD},
-    {Q8_TFL_OP_MEAN, Q8_OP_MEAN, Q8_TFL_OPTIONS_REDUCER},
-    {Q8_TFL_OP_SQUEEZE, Q8_OP_SQUEEZE, Q8_TFL_OPTIONS_SQUEEZE},
-    {Q8_TFL_OP_QUANTIZE, Q8_OP_QUANTIZE, Q8_TFL_OPTIONS_QUANTIZE},
-};
 
 /* A table without fields: every option takes its schema default. */
 static const q8_fb_table no_options = {0, 0, 0, 0};
 
 /* Finds the q8 kind of the operator code the operator uses, or refuses it by name. */
 static q8_status resolve_opcode(q8_tfl_reader *r, uint32_t op_index, uint32_t opcode_index,
-                                const op_entry **entry) {
+                                const q8_tfl_op_entry **entry) {
   q8_fb *fb = &r->fb;
   const q8_tfl_opcode *oc = &r->opcodes[opcode_index];
   int32_t code = oc->builtin_code;
@@ -66,12 +23,8 @@ static q8_status resolve_opcode(q8_tfl_reader *r, uint32_t op_index, uint32_t op
                       "operator %u uses custom operator '%s' (OperatorCode %u), which q8 does "
                       "not support", op_index, name, opcode_index);
   }
-  for (size_t i = 0; i < sizeof supported_ops / sizeof supported_ops[0]; i++) {
-    if (supported_ops[i].code == code) {
-      *entry = &supported_ops[i];
-      return Q8_OK;
-    }
-  }
+  *entry = q8_tfl_op_by_code(code);
+  if (*entry != NULL) return Q8_OK;
   const char *name = q8_tfl_builtin_operator_name(code);
   if (name == NULL) {
     return q8_fb_fail(fb, Q8_ERROR_UNSUPPORTED, oc->pos, "opcode_index",
@@ -264,7 +217,7 @@ static q8_status read_options(q8_tfl_reader *r, const q8_fb_table *t, q8_node *n
 
 /* The union's type must be NONE or the operator's own options table. */
 static q8_status read_options_union(q8_tfl_reader *r, const q8_fb_table *op,
-                                    const op_entry *entry, q8_node *node) {
+                                    const q8_tfl_op_entry *entry, q8_node *node) {
   q8_fb *fb = &r->fb;
   uint8_t type = 0;
   bool present = false;
@@ -350,7 +303,7 @@ static q8_status read_operator(q8_tfl_reader *r, const q8_fb_vector *operators, 
   q8_node *node = &r->graph->nodes[i];
   q8_fb_table op;
   uint32_t opcode_index = 0;
-  const op_entry *entry = NULL;
+  const q8_tfl_op_entry *entry = NULL;
   q8_fb_set_where(fb, "Operator %u", i);
   q8_status s = q8_fb_vector_table(fb, operators, i, "", &op);
   if (s == Q8_OK) s = q8_fb_u32(fb, &op, OPERATOR_OPCODE_INDEX, "opcode_index", 0, &opcode_index);

@@ -7,23 +7,9 @@
 
 #include "core/error.h"
 #include "tflite/reader-internal.h"
+#include "tflite/schema-fields.h"
 #include "tflite/schema-names.h"
 
-/* Field indices in schema.fbs order (a union takes two: its type, then its value). */
-enum { MODEL_VERSION = 0, MODEL_OPERATOR_CODES = 1, MODEL_SUBGRAPHS = 2, MODEL_DESCRIPTION = 3,
-       MODEL_BUFFERS = 4 };
-enum { OPCODE_DEPRECATED_BUILTIN_CODE = 0, OPCODE_CUSTOM_CODE = 1, OPCODE_VERSION = 2,
-       OPCODE_BUILTIN_CODE = 3 };
-enum { SUBGRAPH_TENSORS = 0, SUBGRAPH_INPUTS = 1, SUBGRAPH_OUTPUTS = 2, SUBGRAPH_OPERATORS = 3,
-       SUBGRAPH_NAME = 4 };
-enum { TENSOR_SHAPE = 0, TENSOR_TYPE = 1, TENSOR_BUFFER = 2, TENSOR_NAME = 3,
-       TENSOR_QUANTIZATION = 4, TENSOR_IS_VARIABLE = 5, TENSOR_SPARSITY = 6,
-       TENSOR_EXTERNAL_BUFFER = 10 };
-enum { QUANT_SCALE = 2, QUANT_ZERO_POINT = 3, QUANT_DETAILS_TYPE = 4,
-       QUANT_QUANTIZED_DIMENSION = 6 };
-enum { BUFFER_DATA = 0, BUFFER_OFFSET = 1, BUFFER_SIZE = 2 };
-
-#define SCHEMA_VERSION 3
 /* Last QuantizationDetails union member (MultiAxisQuantization). */
 #define QUANT_DETAILS_LAST 3
 /* Tensors of more bytes than this are refused: kernels index them with int32. */
@@ -406,9 +392,9 @@ static q8_status read_model(q8_tfl_reader *r) {
   q8_status s = q8_fb_root(fb, "TFL3", &model);
   if (s == Q8_OK) s = q8_fb_u32(fb, &model, MODEL_VERSION, "version", 0, &version);
   if (s != Q8_OK) return s;
-  if (version != SCHEMA_VERSION) {
+  if (version != Q8_TFL_SCHEMA_VERSION) {
     return q8_fb_fail(fb, Q8_ERROR_UNSUPPORTED, model.pos, "version",
-                      "schema version %u; q8 reads version %d", version, SCHEMA_VERSION);
+                      "schema version %u; q8 reads version %d", version, Q8_TFL_SCHEMA_VERSION);
   }
   s = q8_fb_string_field(fb, &model, MODEL_DESCRIPTION, "description", &description);
   if (s == Q8_OK) s = q8_fb_vector_field(fb, &model, MODEL_BUFFERS, 4, "buffers", &r->buffers);
