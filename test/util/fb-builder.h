@@ -1,61 +1,30 @@
-/* A minimal flatbuffer builder for tests: hand-made (and deliberately broken) .tflite files. */
+/* Short names for tests that hand-make (and deliberately break) .tflite files with the
+   library's flatbuffer builder (src/tflite/fb-builder.h). */
 #ifndef Q8_TEST_FB_BUILDER_H
 #define Q8_TEST_FB_BUILDER_H
 
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
+#include "tflite/fb-builder.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
+typedef q8_fbb fbb;
+typedef q8_fbb_ref fbb_ref;
 
-/* Like the official builder, it writes back to front: children first, then the tables that
-   refer to them (uoffsets only point forward). A reference (fbb_ref) is an object's distance
-   from the END of the buffer, so it stays valid while the buffer grows; in the finished file
-   of n bytes the object starts at n - ref (fbb_pos). Scalars are aligned to their size,
-   vectors and strings to 4 (8 for 8-byte elements), the finished size to 8.
-   One table may be open at a time; field indices follow schema order (a union takes two). */
-typedef uint32_t fbb_ref;
+#define fbb_init q8_fbb_init
+#define fbb_free q8_fbb_free
+#define fbb_string q8_fbb_string
+#define fbb_vector_u8 q8_fbb_vector_u8
+#define fbb_vector_i32 q8_fbb_vector_i32
+#define fbb_vector_i64 q8_fbb_vector_i64
+#define fbb_vector_f32 q8_fbb_vector_f32
+#define fbb_vector_refs q8_fbb_vector_refs
+#define fbb_table_begin q8_fbb_table_begin
+#define fbb_add_u8 q8_fbb_add_u8
+#define fbb_add_i32 q8_fbb_add_i32
+#define fbb_add_u32 q8_fbb_add_u32
+#define fbb_add_u64 q8_fbb_add_u64
+#define fbb_add_f32 q8_fbb_add_f32
+#define fbb_add_ref q8_fbb_add_ref
+#define fbb_table_end q8_fbb_table_end
+#define fbb_finish q8_fbb_finish
+#define fbb_pos q8_fbb_pos
 
-#define FBB_MAX_FIELDS 32
-
-typedef struct fbb {
-  uint8_t *buf; /* the data is buf[cap - used, cap) */
-  size_t cap, used;
-  bool failed; /* out of memory: finish returns NULL */
-  size_t table_start;
-  uint32_t field_at[FBB_MAX_FIELDS]; /* distance from the end of each field; 0 = absent */
-  bool in_table;
-} fbb;
-
-void fbb_init(fbb *b);
-void fbb_free(fbb *b);
-
-fbb_ref fbb_string(fbb *b, const char *s);
-fbb_ref fbb_vector_u8(fbb *b, const uint8_t *v, uint32_t n);
-fbb_ref fbb_vector_i32(fbb *b, const int32_t *v, uint32_t n);
-fbb_ref fbb_vector_i64(fbb *b, const int64_t *v, uint32_t n);
-fbb_ref fbb_vector_f32(fbb *b, const float *v, uint32_t n);
-fbb_ref fbb_vector_refs(fbb *b, const fbb_ref *v, uint32_t n);
-
-void fbb_table_begin(fbb *b);
-void fbb_add_u8(fbb *b, int field, uint8_t v);
-void fbb_add_i32(fbb *b, int field, int32_t v);
-void fbb_add_u32(fbb *b, int field, uint32_t v);
-void fbb_add_u64(fbb *b, int field, uint64_t v);
-void fbb_add_f32(fbb *b, int field, float v);
-void fbb_add_ref(fbb *b, int field, fbb_ref ref);
-fbb_ref fbb_table_end(fbb *b);
-
-/* Writes the 4-byte identifier and the root offset; returns a malloc'd copy of the file
-   (NULL when out of memory) and its size. */
-uint8_t *fbb_finish(fbb *b, fbb_ref root, const char identifier[4], size_t *size);
-
-/* Position in the finished file of the object with this reference. */
-static inline size_t fbb_pos(size_t file_size, fbb_ref ref) { return file_size - ref; }
-
-#ifdef __cplusplus
-}
-#endif
 #endif
