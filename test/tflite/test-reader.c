@@ -7,7 +7,7 @@
 
 #include "core/graph.h"
 #include "tflite/reader.h"
-#include "util/fb-builder.h"
+#include "util/tflite-spec.h"
 #include "util/test-util.h"
 
 /* ======================================================================================
@@ -603,77 +603,6 @@ static int test_ops_readme(void) {
    Part 2: hand-built models: one valid CONV_2D model, and variations that must fail.
    ====================================================================================== */
 
-typedef struct spec_tensor {
-  const char *name;
-  int8_t type;
-  int rank;
-  int32_t dims[8];
-  uint32_t buffer;
-  int n_quant; /* scales; -1: no quantization table */
-  float scale[8];
-  int64_t zero_point[8];
-  int n_zero_points; /* -1: as many as scales */
-  int32_t qdim;
-  uint8_t details_type;
-  bool is_variable, sparse;
-} spec_tensor;
-
-typedef struct spec_option {
-  int field;
-  char kind; /* 'b' byte, 'i' int32, 'f' float32, 'v' int32 vector */
-  int32_t i;
-  float f;
-  int n;
-  int32_t v[8];
-} spec_option;
-
-typedef struct spec_op {
-  uint32_t opcode_index;
-  int n_inputs, n_outputs;
-  int32_t inputs[8], outputs[4];
-  uint8_t options_type;
-  bool options_table; /* write the table (type may still be NONE) */
-  int n_options;
-  spec_option options[8];
-} spec_op;
-
-typedef struct spec_opcode {
-  int8_t deprecated;
-  int32_t builtin;
-  const char *custom;
-  int32_t version;
-} spec_opcode;
-
-typedef struct spec_buffer {
-  uint32_t n; /* bytes of data (filled with a pattern); 0 = no data vector */
-  uint64_t offset;
-} spec_buffer;
-
-typedef struct model_spec {
-  char identifier[5];
-  uint32_t version;
-  int n_subgraphs;
-  int n_opcodes;
-  spec_opcode opcodes[4];
-  int n_buffers;
-  spec_buffer buffers[8];
-  int n_tensors;
-  spec_tensor tensors[8];
-  int n_ops;
-  spec_op ops[4];
-  int n_inputs, n_outputs;
-  int32_t inputs[4], outputs[4];
-} model_spec;
-
-typedef struct built_model {
-  uint8_t *data;
-  size_t size;
-  size_t shape_pos[8];   /* position of each tensor's shape vector */
-  size_t tensors_pos;    /* SubGraph.tensors vector */
-  size_t op_inputs_pos;  /* operator 0's inputs vector */
-  size_t name_pos[8];    /* each tensor's name string */
-} built_model;
-
 /* in [1,4,4,2] int8 -> CONV_2D 1x1 (3 per-channel filters, int32 bias) -> out [1,4,4,3]. */
 static model_spec base_spec(void) {
   model_spec s;
@@ -688,13 +617,13 @@ static model_spec base_spec(void) {
   s.buffers[1].n = 3 * 2;     /* filter bytes */
   s.buffers[2].n = 3 * 4;     /* bias bytes */
   s.n_tensors = 4;
-  s.tensors[0] = (spec_tensor){"input", 9, 4, {1, 4, 4, 2}, 0, 1, {0.5f}, {-3}, -1, 0, 0, 0, 0};
+  s.tensors[0] = (spec_tensor){"input", 9, 4, {1, 4, 4, 2}, 0, 1, {0.5f}, {-3}, -1, 0, 0, 0, 0, 0};
   s.tensors[1] = (spec_tensor){"conv/filter", 9, 4, {3, 1, 1, 2}, 1, 3, {0.01f, 0.02f, 0.03f},
-                               {0, 0, 0}, -1, 0, 0, 0, 0};
+                               {0, 0, 0}, -1, 0, 0, 0, 0, 0};
   /* Bias carries quantized_dimension 3 like the converter's depthwise biases. */
   s.tensors[2] = (spec_tensor){"conv/bias", 2, 1, {3}, 2, 3, {0.005f, 0.01f, 0.015f},
-                               {0, 0, 0}, -1, 3, 0, 0, 0};
-  s.tensors[3] = (spec_tensor){"output", 9, 4, {1, 4, 4, 3}, 0, 1, {0.25f}, {7}, -1, 0, 0, 0, 0};
+                               {0, 0, 0}, -1, 3, 0, 0, 0, 0};
+  s.tensors[3] = (spec_tensor){"output", 9, 4, {1, 4, 4, 3}, 0, 1, {0.25f}, {7}, -1, 0, 0, 0, 0, 0};
   s.n_ops = 1;
   s.ops[0] = (spec_op){0, 3, 1, {0, 1, 2}, {3}, 1, true, 5,
                        {{0, 'b', 1, 0, 0, {0}},   /* padding VALID */
@@ -707,166 +636,6 @@ static model_spec base_spec(void) {
   s.n_outputs = 1;
   s.outputs[0] = 3;
   return s;
-}
-
-static fbb_ref build_options(fbb *b, const spec_op *op) {
-  fbb_ref vec[8] = {0};
-  for (int i = 0; i < op->n_options; i++) {
-    if (op->options[i].kind == 'v') {
-      vec[i] = fbb_vector_i32(b, op->options[i].v, (uint32_t)op->options[i].n);
-    }
-  }
-  fbb_table_begin(b);
-  for (int i = 0; i < op->n_options; i++) {
-    const spec_option *o = &op->options[i];
-    switch (o->kind) {
-      case 'b': fbb_add_u8(b, o->field, (uint8_t)o->i); break;
-      case 'i': fbb_add_i32(b, o->field, o->i); break;
-      case 'f': fbb_add_f32(b, o->field, o->f); break;
-      case 'v': fbb_add_ref(b, o->field, vec[i]); break;
-      default: break;
-    }
-  }
-  return fbb_table_end(b);
-}
-
-static fbb_ref build_tensor(fbb *b, const spec_tensor *t, fbb_ref *shape_ref, fbb_ref *name_ref) {
-  fbb_ref quant = 0, sparsity = 0;
-  if (t->n_quant >= 0) {
-    fbb_ref scale = fbb_vector_f32(b, t->scale, (uint32_t)t->n_quant);
-    int nz = t->n_zero_points >= 0 ? t->n_zero_points : t->n_quant;
-    fbb_ref zp = fbb_vector_i64(b, t->zero_point, (uint32_t)nz);
-    fbb_ref details = 0;
-    if (t->details_type != 0) {
-      fbb_table_begin(b);
-      details = fbb_table_end(b);
-    }
-    fbb_table_begin(b);
-    fbb_add_ref(b, 2, scale);
-    fbb_add_ref(b, 3, zp);
-    if (details != 0) {
-      fbb_add_u8(b, 4, t->details_type);
-      fbb_add_ref(b, 5, details);
-    }
-    fbb_add_i32(b, 6, t->qdim);
-    quant = fbb_table_end(b);
-  }
-  if (t->sparse) {
-    fbb_table_begin(b);
-    sparsity = fbb_table_end(b);
-  }
-  *shape_ref = fbb_vector_i32(b, t->dims, (uint32_t)t->rank);
-  *name_ref = fbb_string(b, t->name);
-  fbb_table_begin(b);
-  fbb_add_ref(b, 0, *shape_ref);
-  fbb_add_u8(b, 1, (uint8_t)t->type);
-  fbb_add_u32(b, 2, t->buffer);
-  fbb_add_ref(b, 3, *name_ref);
-  if (quant != 0) fbb_add_ref(b, 4, quant);
-  if (t->is_variable) fbb_add_u8(b, 5, 1);
-  if (sparsity != 0) fbb_add_ref(b, 6, sparsity);
-  return fbb_table_end(b);
-}
-
-static fbb_ref build_subgraph(fbb *b, const model_spec *s, built_model *m, fbb_ref *shape_refs,
-                              fbb_ref *name_refs, fbb_ref *tensors_ref, fbb_ref *op_inputs_ref) {
-  fbb_ref tensors[8];
-  for (int i = 0; i < s->n_tensors; i++) {
-    tensors[i] = build_tensor(b, &s->tensors[i], &shape_refs[i], &name_refs[i]);
-  }
-  *tensors_ref = fbb_vector_refs(b, tensors, (uint32_t)s->n_tensors);
-  fbb_ref ops[4];
-  for (int i = 0; i < s->n_ops; i++) {
-    const spec_op *op = &s->ops[i];
-    fbb_ref options = op->options_table ? build_options(b, op) : 0;
-    fbb_ref in = fbb_vector_i32(b, op->inputs, (uint32_t)op->n_inputs);
-    fbb_ref out = fbb_vector_i32(b, op->outputs, (uint32_t)op->n_outputs);
-    if (i == 0) *op_inputs_ref = in;
-    fbb_table_begin(b);
-    fbb_add_u32(b, 0, op->opcode_index);
-    fbb_add_ref(b, 1, in);
-    fbb_add_ref(b, 2, out);
-    if (op->options_type != 0) fbb_add_u8(b, 3, op->options_type);
-    if (options != 0) fbb_add_ref(b, 4, options);
-    ops[i] = fbb_table_end(b);
-  }
-  fbb_ref ops_ref = fbb_vector_refs(b, ops, (uint32_t)s->n_ops);
-  fbb_ref in = fbb_vector_i32(b, s->inputs, (uint32_t)s->n_inputs);
-  fbb_ref out = fbb_vector_i32(b, s->outputs, (uint32_t)s->n_outputs);
-  fbb_ref name = fbb_string(b, "main");
-  fbb_table_begin(b);
-  fbb_add_ref(b, 0, *tensors_ref);
-  fbb_add_ref(b, 1, in);
-  fbb_add_ref(b, 2, out);
-  fbb_add_ref(b, 3, ops_ref);
-  fbb_add_ref(b, 4, name);
-  (void)m;
-  return fbb_table_end(b);
-}
-
-static built_model build_model(const model_spec *s) {
-  built_model m;
-  memset(&m, 0, sizeof m);
-  fbb b;
-  fbb_init(&b);
-  fbb_ref buffers[8];
-  for (int i = 0; i < s->n_buffers; i++) {
-    fbb_ref data = 0;
-    if (s->buffers[i].n > 0) {
-      uint8_t bytes[64];
-      for (uint32_t k = 0; k < s->buffers[i].n && k < sizeof bytes; k++) {
-        bytes[k] = (uint8_t)(k * 7 + (uint32_t)i);
-      }
-      data = fbb_vector_u8(&b, bytes, s->buffers[i].n);
-    }
-    fbb_table_begin(&b);
-    if (data != 0) fbb_add_ref(&b, 0, data);
-    if (s->buffers[i].offset != 0) {
-      fbb_add_u64(&b, 1, s->buffers[i].offset);
-      fbb_add_u64(&b, 2, 16);
-    }
-    buffers[i] = fbb_table_end(&b);
-  }
-  fbb_ref buffers_ref = fbb_vector_refs(&b, buffers, (uint32_t)s->n_buffers);
-  fbb_ref shape_refs[8], name_refs[8], tensors_ref = 0, op_inputs_ref = 0;
-  fbb_ref sg = build_subgraph(&b, s, &m, shape_refs, name_refs, &tensors_ref, &op_inputs_ref);
-  fbb_ref sgs[4] = {sg, sg, sg, sg}; /* extra subgraphs share the table: still a valid file */
-  fbb_ref subgraphs = fbb_vector_refs(&b, sgs, (uint32_t)s->n_subgraphs);
-  fbb_ref codes[4];
-  for (int i = 0; i < s->n_opcodes; i++) {
-    const spec_opcode *c = &s->opcodes[i];
-    fbb_ref custom = c->custom != NULL ? fbb_string(&b, c->custom) : 0;
-    fbb_table_begin(&b);
-    fbb_add_u8(&b, 0, (uint8_t)c->deprecated);
-    if (custom != 0) fbb_add_ref(&b, 1, custom);
-    fbb_add_i32(&b, 2, c->version);
-    if (c->builtin != 0) fbb_add_i32(&b, 3, c->builtin);
-    codes[i] = fbb_table_end(&b);
-  }
-  fbb_ref codes_ref = fbb_vector_refs(&b, codes, (uint32_t)s->n_opcodes);
-  fbb_ref description = fbb_string(&b, "hand-built test model");
-  fbb_table_begin(&b);
-  fbb_add_u32(&b, 0, s->version);
-  fbb_add_ref(&b, 1, codes_ref);
-  fbb_add_ref(&b, 2, subgraphs);
-  fbb_add_ref(&b, 3, description);
-  fbb_add_ref(&b, 4, buffers_ref);
-  fbb_ref root = fbb_table_end(&b);
-  m.data = fbb_finish(&b, root, s->identifier, &m.size);
-  if (m.data != NULL) {
-    for (int i = 0; i < s->n_tensors; i++) {
-      m.shape_pos[i] = fbb_pos(m.size, shape_refs[i]);
-      m.name_pos[i] = fbb_pos(m.size, name_refs[i]);
-    }
-    m.tensors_pos = fbb_pos(m.size, tensors_ref);
-    m.op_inputs_pos = fbb_pos(m.size, op_inputs_ref);
-  }
-  fbb_free(&b);
-  return m;
-}
-
-static void put_u32(uint8_t *p, uint32_t v) {
-  for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
 }
 
 /* Reads bytes (copied into an exact-size allocation so ASan sees any overread) and checks the
@@ -1090,7 +859,7 @@ static void test_built_failures(void) {
   s = base_spec();
   m = build_model(&s);
   if (m.data != NULL) {
-    put_u32(m.data, (uint32_t)m.size + 100);
+    spec_put_u32(m.data, (uint32_t)m.size + 100);
     expect_failure("root offset past end", m.data, m.size, Q8_ERROR_MALFORMED, "root table offset",
                    "outside");
     expect_failure("file of 5 bytes", m.data, 5, Q8_ERROR_MALFORMED, "5 bytes", "too small");
@@ -1100,7 +869,7 @@ static void test_built_failures(void) {
   /* Shape vector length 0xffffffff: length x 4 would wrap in 32 bits. */
   m = build_model(&s);
   if (m.data != NULL) {
-    put_u32(m.data + m.shape_pos[1], 0xffffffffu);
+    spec_put_u32(m.data + m.shape_pos[1], 0xffffffffu);
     char frag[96];
     snprintf(frag, sizeof frag, "Tensor 1 ('conv/filter').shape: vector of 4294967295 elements");
     expect_failure("vector length overflow", m.data, m.size, Q8_ERROR_MALFORMED, frag,
@@ -1125,7 +894,7 @@ static void test_built_failures(void) {
   /* The tensors vector's first element pointing far away. */
   m = build_model(&s);
   if (m.data != NULL) {
-    put_u32(m.data + m.tensors_pos + 4, 0x7ffffff0u);
+    spec_put_u32(m.data + m.tensors_pos + 4, 0x7ffffff0u);
     expect_failure("table offset out of range", m.data, m.size, Q8_ERROR_MALFORMED, "Tensor 0",
                    "outside");
   }
@@ -1264,10 +1033,10 @@ static void test_built_failures(void) {
   m = build_model(&s);
   if (m.data != NULL) {
     uint32_t root = (uint32_t)(m.data[0] | m.data[1] << 8 | m.data[2] << 16 | m.data[3] << 24);
-    put_u32(m.data + root, 0x7fff0000u);
+    spec_put_u32(m.data + root, 0x7fff0000u);
     expect_failure("vtable out of range", m.data, m.size, Q8_ERROR_MALFORMED, "vtable offset",
                    "outside the");
-    put_u32(m.data + root, (uint32_t)-(int32_t)(m.size - root - 2)); /* vtable at size - 2 */
+    spec_put_u32(m.data + root, (uint32_t)-(int32_t)(m.size - root - 2)); /* vtable at size - 2 */
     expect_failure("vtable past the end", m.data, m.size, Q8_ERROR_MALFORMED, "vtable", NULL);
   }
   free(m.data);
@@ -1326,7 +1095,7 @@ static void test_built_failures(void) {
   m = build_model(&s);
   if (m.data != NULL) {
     uint32_t root = (uint32_t)(m.data[0] | m.data[1] << 8 | m.data[2] << 16 | m.data[3] << 24);
-    put_u32(m.data, root + 1);
+    spec_put_u32(m.data, root + 1);
     expect_failure("misaligned root table", m.data, m.size, Q8_ERROR_MALFORMED, "not aligned",
                    NULL);
   }
