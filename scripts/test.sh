@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
 ensure_packages "${Q8_BUILD_PACKAGES[@]}" "${Q8_TEST_PACKAGES[@]}"
+# The test packages are installed now: a test that finds one missing fails instead of skipping.
+export Q8_REQUIRE_TEST_DEPS=1
 
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/q8-ccache}"
 export CCACHE_MAXSIZE=2G

@@ -1,10 +1,12 @@
 /* Minimal test harness shared by every q8 test program. */
 #include "test-util.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int t_checks_failed;
 int t_checks_passed;
@@ -79,4 +81,47 @@ void *t_read_file(const char *path, size_t *size) {
   fclose(f);
   *size = (size_t)n;
   return data;
+}
+
+/* Names become file names in one shared folder: no separators, no hidden files. */
+static int keep_name_ok(const char *name) {
+  if (name == NULL || name[0] == '\0' || name[0] == '.' || strlen(name) > 200) return 0;
+  for (const char *c = name; *c != '\0'; c++) {
+    int ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+             *c == '-' || *c == '_' || *c == '.';
+    if (!ok) return 0;
+  }
+  return 1;
+}
+
+static int write_whole_file(const char *path, const void *data, size_t size) {
+  FILE *f = fopen(path, "wb");
+  if (f == NULL) return -1;
+  int ok = fwrite(data, 1, size, f) == size;
+  return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+int q8_test_keep_written(const char *name, const void *data, size_t size) {
+  const char *dir = getenv("Q8_WRITTEN_DIR");
+  if (dir == NULL || dir[0] == '\0') return 0;
+  if (!keep_name_ok(name) || (data == NULL && size > 0)) {
+    t_report_failure(__FILE__, __LINE__, "q8_test_keep_written", "bad model name '%s'",
+                     name != NULL ? name : "(null)");
+    return -1;
+  }
+  /* The verifier reads only *.tflite; the temporary name (hidden, .tmp) is never one. */
+  char path[4096], tmp[4096];
+  snprintf(path, sizeof path, "%s/%s.tflite", dir, name);
+  snprintf(tmp, sizeof tmp, "%s/.%s.%ld.tmp", dir, name, (long)getpid());
+  if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+    t_report_failure(__FILE__, __LINE__, "mkdir", "cannot create %s: %s", dir, strerror(errno));
+    return -1;
+  }
+  if (write_whole_file(tmp, data, size) != 0 || rename(tmp, path) != 0) {
+    t_report_failure(__FILE__, __LINE__, "q8_test_keep_written", "cannot write %s: %s", path,
+                     strerror(errno));
+    remove(tmp);
+    return -1;
+  }
+  return 0;
 }

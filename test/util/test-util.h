@@ -58,6 +58,14 @@ const char *t_testdata_path(const char *relative, char *buf, size_t buf_size);
 /* Reads a whole file into malloc'd memory; NULL on failure (with a message printed). */
 void *t_read_file(const char *path, size_t *size);
 
+/* When Q8_WRITTEN_DIR is set (ctest sets it for every test), stores a copy of a model the test
+   wrote as <dir>/<name>.tflite, for tflite/test-verifier to check with the flatbuffers
+   library's own verifier after the test (a test that calls this is made a fixture setup by
+   test/CMakeLists.txt). name: letters, digits, '-', '_' and '.', unique among all tests
+   (prefix it with the test's name). Atomic (temporary file, then rename). Returns 0 when
+   stored or not asked for; -1, with a check failure recorded, when it cannot be stored. */
+int q8_test_keep_written(const char *name, const void *data, size_t size);
+
 #ifdef __cplusplus
 }
 #endif
