@@ -225,13 +225,20 @@ static q8_status read_tensor_data(q8_tfl_reader *r, size_t pos, uint32_t index, 
   q8_fb_vector data;
   uint64_t offset = 0;
   q8_status s = q8_fb_vector_table(fb, &r->buffers, index, "", &b);
-  if (s == Q8_OK) s = q8_fb_vector_field(fb, &b, BUFFER_DATA, 1, "data", &data);
+  if (s == Q8_OK) {
+    r->layout.reading_data = true; /* the vector below is data, not metadata */
+    s = q8_fb_vector_field(fb, &b, BUFFER_DATA, 1, "data", &data);
+    r->layout.reading_data = false;
+  }
   if (s == Q8_OK) s = q8_fb_u64(fb, &b, BUFFER_OFFSET, "offset", 0, &offset);
   if (s != Q8_OK) return s;
   if (offset > 1) {
     return q8_fb_fail(fb, Q8_ERROR_UNSUPPORTED, b.pos, "offset",
                       "data stored outside the flatbuffer (offset %llu, models over 2 GiB) is "
                       "not supported", (unsigned long long)offset);
+  }
+  if (data.length > 0) {
+    q8_tfl_layout_add_data(&r->layout, fb->where, data.pos, 4 + (size_t)data.length, index);
   }
   memcpy(fb->where, where, sizeof where);
   if (data.length == 0) return Q8_OK;
@@ -403,6 +410,15 @@ static q8_status read_model(q8_tfl_reader *r) {
   return s;
 }
 
+/* The decoder's observer: records the file's layout (reader-layout.c), then tells the
+   caller's observer, if any, exactly what it would have been told without this one. */
+static void record_span(void *ctx, q8_fb_span_kind kind, size_t pos, size_t size,
+                        size_t elem_size, const char *name) {
+  q8_tfl_reader *r = ctx;
+  q8_tfl_layout_observe(&r->layout, r->fb.where, kind, pos, size, name);
+  if (r->forward != NULL) r->forward(r->forward_ctx, kind, pos, size, elem_size, name);
+}
+
 q8_status q8_tflite_read(const uint8_t *data, size_t size, q8_graph **graph, q8_error *error) {
   return q8_tflite_read_observed(data, size, NULL, NULL, graph, error);
 }
@@ -417,11 +433,16 @@ q8_status q8_tflite_read_observed(const uint8_t *data, size_t size, q8_fb_observ
   r.fb.data = data;
   r.fb.size = size;
   r.fb.error = error;
-  r.fb.observe = observe;
-  r.fb.observe_ctx = observe_ctx;
+  r.fb.observe = record_span;
+  r.fb.observe_ctx = &r;
+  r.forward = observe;
+  r.forward_ctx = observe_ctx;
+  q8_tfl_layout_init(&r.layout);
   r.graph = calloc(1, sizeof *r.graph);
-  if (r.graph == NULL) return q8_fail(error, Q8_ERROR_OUT_OF_MEMORY, "out of memory");
-  q8_status s = read_model(&r);
+  q8_status s = r.graph == NULL ? q8_fail(error, Q8_ERROR_OUT_OF_MEMORY, "out of memory")
+                                : read_model(&r);
+  if (s == Q8_OK) s = q8_tfl_layout_check(&r.layout, error);
+  q8_tfl_layout_free(&r.layout);
   if (s != Q8_OK) {
     q8_graph_free(r.graph);
     return s;

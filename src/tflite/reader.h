@@ -17,7 +17,9 @@
    Returns Q8_OK, or with *graph NULL and error->message saying what and where ("file offset
    N: Tensor 5 ('conv1/weights').shape: ..."):
      Q8_ERROR_INVALID_ARGUMENT  data or graph is NULL;
-     Q8_ERROR_MALFORMED         the bytes break the flatbuffer or TFLite structure;
+     Q8_ERROR_MALFORMED         the bytes break the flatbuffer or TFLite structure (this
+                                includes constant data sharing bytes with the tables,
+                                vtables or vectors, or partly with other constant data);
      Q8_ERROR_UNSUPPORTED       a valid model using what q8 does not run (operator, type,
                                 several subgraphs, sparse/variable tensors, hybrid ops, ...);
      Q8_ERROR_INVALID_MODEL     quantization that cannot be right (scale <= 0 or not finite,
@@ -26,7 +28,9 @@
 q8_status q8_tflite_read(const uint8_t *data, size_t size, q8_graph **graph, q8_error *error);
 
 /* q8_tflite_read, telling observe (when not NULL) every byte range it checks, in the order it
-   checks them (see q8_fb_observer); used by the fuzzer's structure-aware mutator. */
+   checks them (see q8_fb_observer); used by the fuzzer's structure-aware mutator. The reader
+   observes the same ranges itself (to find constant data overlapping the tables) and passes
+   each one on. */
 q8_status q8_tflite_read_observed(const uint8_t *data, size_t size, q8_fb_observer observe,
                                   void *observe_ctx, q8_graph **graph, q8_error *error);
 
