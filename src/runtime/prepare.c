@@ -1,4 +1,5 @@
-/* Preparing an interpreter: check the data flow, prepare each operator, plan the arena. */
+/* Preparing an interpreter: check the data flow (data-flow.c), prepare each operator, plan the
+   arena. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,65 +60,6 @@ static q8_status align_constants(q8_interp *it, q8_error *error) {
     void *copy = q8_pool_dup(&it->pool, tensor->data, tensor->data_size);
     if (copy == NULL) return q8_fail(error, Q8_ERROR_OUT_OF_MEMORY, "out of memory");
     tensor->data = copy;
-  }
-  return Q8_OK;
-}
-
-static bool is_graph_input(const q8_graph *g, int32_t t) {
-  for (int32_t i = 0; i < g->n_inputs; i++)
-    if (g->inputs[i] == t) return true;
-  return false;
-}
-
-/* Each activation is written once, by a node that runs before every reader (which also
-   rules out cycles); constants and graph inputs are never written. */
-static q8_status check_data_flow(const q8_graph *g, q8_lifetime *life, q8_error *error) {
-  for (int32_t t = 0; t < g->n_tensors; t++) life[t] = (q8_lifetime){INT32_MAX, -1};
-  for (int32_t i = 0; i < g->n_inputs; i++) {
-    int32_t t = g->inputs[i];
-    if (g->tensors[t].data != NULL)
-      return q8_fail(error, Q8_ERROR_INVALID_MODEL, "graph input %d (tensor %d '%s') is a constant",
-                     (int)i, (int)t, g->tensors[t].name);
-    life[t] = (q8_lifetime){-1, g->n_nodes};
-  }
-  for (int32_t n = 0; n < g->n_nodes; n++) {
-    const q8_node *node = &g->nodes[n];
-    for (int32_t k = 0; k < node->n_inputs; k++) {
-      int32_t t = node->inputs[k];
-      if (t < 0 || g->tensors[t].data != NULL) continue;
-      if (life[t].first >= n)
-        return q8_fail(error, Q8_ERROR_INVALID_MODEL,
-                       "operator %d (%s) reads tensor %d '%s' before any operator writes it "
-                       "(the graph is out of order or has a cycle)",
-                       (int)n, q8_op_name(node->kind), (int)t, g->tensors[t].name);
-      if (life[t].last < n) life[t].last = n;
-    }
-    for (int32_t k = 0; k < node->n_outputs; k++) {
-      int32_t t = node->outputs[k];
-      const char *why = NULL;
-      if (t < 0) why = "is absent";
-      else if (g->tensors[t].data != NULL) why = "is a constant";
-      else if (is_graph_input(g, t)) why = "is a graph input";
-      else if (life[t].first != INT32_MAX) why = "is written by an earlier operator or is also this operator's input";
-      if (why != NULL)
-        return q8_fail(error, Q8_ERROR_INVALID_MODEL, "operator %d (%s): output %d (tensor %d '%s') %s",
-                       (int)n, q8_op_name(node->kind), (int)k, (int)t,
-                       t >= 0 ? g->tensors[t].name : "", why);
-      for (int32_t j = 0; j < node->n_inputs; j++)
-        if (node->inputs[j] == t)
-          return q8_fail(error, Q8_ERROR_INVALID_MODEL,
-                         "operator %d (%s): tensor %d '%s' is both an input and an output",
-                         (int)n, q8_op_name(node->kind), (int)t, g->tensors[t].name);
-      life[t] = (q8_lifetime){n, n};
-    }
-  }
-  for (int32_t i = 0; i < g->n_outputs; i++) {
-    int32_t t = g->outputs[i];
-    if (life[t].first == INT32_MAX)
-      return q8_fail(error, Q8_ERROR_INVALID_MODEL,
-                     "graph output %d (tensor %d '%s') is never written", (int)i, (int)t,
-                     g->tensors[t].name);
-    life[t].last = g->n_nodes;
   }
   return Q8_OK;
 }
@@ -254,7 +196,7 @@ static q8_status setup(q8_interp *it, const q8_interp_options *options, q8_error
     free(life);
     return q8_fail(error, Q8_ERROR_OUT_OF_MEMORY, "out of memory");
   }
-  q8_status s = check_data_flow(g, life, error);
+  q8_status s = q8_check_data_flow(g, life, error);
   if (s == Q8_OK) s = align_constants(it, error);
   if (s == Q8_OK) s = prepare_nodes(it, error);
   if (s == Q8_OK) s = place_tensors(it, life, options, error);

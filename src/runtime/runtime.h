@@ -24,6 +24,13 @@ typedef struct q8_lifetime {
   int32_t last;
 } q8_lifetime;
 
+/* Checks that every activation is written by one operator that runs before its readers, that
+   no operator reads its own output, that constants and graph inputs are never written and
+   graph outputs always are (INVALID_MODEL naming the operator and tensor; a reader running
+   before its writer is named as a cycle or as operators out of order), and fills life[t]
+   for every tensor ({INT32_MAX, -1}: not an activation in use). */
+q8_status q8_check_data_flow(const q8_graph *g, q8_lifetime *life, q8_error *error);
+
 struct q8_interp {
   const q8_model *model;
   int32_t n_tensors;
