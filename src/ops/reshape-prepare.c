@@ -1,6 +1,8 @@
 /* RESHAPE prepare: the new shape from a constant int32 1-D second input, else from
    ReshapeOptions.new_shape, else the output's own shape in the file; one -1 is resolved from
    the element count (TFLite reshape's rule); element counts must match. */
+#include <stdint.h>
+
 #include "ops/copy.h"
 #include "ops/prepare-checks.h"
 
@@ -61,6 +63,12 @@ static q8_status resolve_shape(q8_prepare_ctx *ctx, const q8_tensor *in, int32_t
       return q8_prepare_fail(ctx, Q8_ERROR_INVALID_MODEL,
                              "new shape %s: only one -1 and no other negative size allowed",
                              q8_format_shape(buf, sizeof buf, rank, dims));
+    } else if (dims[i] > 0 && known > SIZE_MAX / (size_t)dims[i]) {
+      /* Checked before multiplying: six int32 sizes can wrap 64 bits (65536^4 is 0). */
+      return q8_prepare_fail(ctx, Q8_ERROR_INVALID_MODEL,
+                             "new shape %s has too many elements (the product overflows) for "
+                             "the %zu of input '%s'",
+                             q8_format_shape(buf, sizeof buf, rank, dims), elements, in->name);
     } else {
       known *= (size_t)dims[i];
     }
