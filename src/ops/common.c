@@ -6,6 +6,9 @@ int32_t q8_conv_out_size(q8_padding padding, int32_t in, int32_t filter, int32_t
   *pad_before = 0;
   if (in <= 0 || filter <= 0 || stride <= 0 || dilation <= 0) return 0;
   const int64_t effective = (int64_t)(filter - 1) * dilation + 1;
+  /* Kernels index rows as oy * stride - pad + ky * dilation in int32, which stays below
+     in + effective: refuse a (dilated) filter that would take that past INT32_MAX. */
+  if ((int64_t)in + effective > INT32_MAX) return 0;
   int64_t out;
   if (padding == Q8_PADDING_SAME) {
     out = ((int64_t)in + stride - 1) / stride;

@@ -55,7 +55,8 @@ extern const q8_op_prepare_fn q8_op_prepare_table[Q8_OP_COUNT];
 /* TFLite SAME/VALID output size and leading padding for one spatial dimension (TFLite
    kernels/padding.h ComputePaddingHeightWidth): effective filter (k - 1) * dilation + 1,
    SAME: out = ceil(in / stride), VALID: out = ceil((in - eff + 1) / stride);
-   pad_before = max(((out - 1) * stride + eff - in) / 2, 0). Returns out (<= 0: invalid). */
+   pad_before = max(((out - 1) * stride + eff - in) / 2, 0). Returns out (<= 0: invalid,
+   also when in + eff exceeds INT32_MAX, past the kernels' int32 row and column indices). */
 int32_t q8_conv_out_size(q8_padding padding, int32_t in, int32_t filter, int32_t stride,
                          int32_t dilation, int32_t *pad_before);
 
