@@ -131,24 +131,29 @@ static fbb_ref build_subgraph(fbb *b, const model_spec *s, fbb_ref *shape_refs,
   return fbb_table_end(b);
 }
 
+/* Buffer tables (and their data) into buffers / data_refs. */
+static void build_buffers(fbb *b, const model_spec *s, fbb_ref *buffers, fbb_ref *data_refs) {
+  for (int i = 0; i < s->n_buffers; i++) {
+    fbb_ref data = 0;
+    if (s->buffers[i].n > 0) data = data_refs[i] = buffer_data(b, &s->buffers[i], i);
+    fbb_table_begin(b);
+    if (data != 0) fbb_add_ref(b, 0, data);
+    if (s->buffers[i].offset != 0) {
+      fbb_add_u64(b, 1, s->buffers[i].offset);
+      fbb_add_u64(b, 2, 16);
+    }
+    buffers[i] = fbb_table_end(b);
+  }
+}
+
 built_model build_model(const model_spec *s) {
   built_model m;
   memset(&m, 0, sizeof m);
   fbb b;
   fbb_init(&b);
   fbb_ref buffers[SPEC_MAX_BUFFERS], data_refs[SPEC_MAX_BUFFERS] = {0};
-  for (int i = 0; i < s->n_buffers; i++) {
-    fbb_ref data = 0;
-    if (s->buffers[i].n > 0) data = data_refs[i] = buffer_data(&b, &s->buffers[i], i);
-    fbb_table_begin(&b);
-    if (data != 0) fbb_add_ref(&b, 0, data);
-    if (s->buffers[i].offset != 0) {
-      fbb_add_u64(&b, 1, s->buffers[i].offset);
-      fbb_add_u64(&b, 2, 16);
-    }
-    buffers[i] = fbb_table_end(&b);
-  }
-  fbb_ref buffers_ref = fbb_vector_refs(&b, buffers, (uint32_t)s->n_buffers);
+  /* Built first, the buffers land at the end of the file (the builder writes back to front). */
+  if (!s->buffers_first) build_buffers(&b, s, buffers, data_refs);
   fbb_ref shape_refs[SPEC_MAX_TENSORS], name_refs[SPEC_MAX_TENSORS];
   fbb_ref tensors_ref = 0, op_inputs_ref = 0;
   fbb_ref sg = build_subgraph(&b, s, shape_refs, name_refs, &tensors_ref, &op_inputs_ref);
@@ -166,6 +171,8 @@ built_model build_model(const model_spec *s) {
     codes[i] = fbb_table_end(&b);
   }
   fbb_ref codes_ref = fbb_vector_refs(&b, codes, (uint32_t)s->n_opcodes);
+  if (s->buffers_first) build_buffers(&b, s, buffers, data_refs);
+  fbb_ref buffers_ref = fbb_vector_refs(&b, buffers, (uint32_t)s->n_buffers);
   fbb_ref description = fbb_string(&b, "hand-built test model");
   fbb_table_begin(&b);
   fbb_add_u32(&b, 0, s->version);

@@ -80,6 +80,9 @@ typedef struct model_spec {
   spec_op ops[SPEC_MAX_OPS];
   int n_inputs, n_outputs;
   int32_t inputs[4], outputs[4];
+  /* Place the buffers (tables and data) before the subgraph in the file instead of at its
+     end, so that a Buffer.data offset (uoffsets point forward only) can reach the tables. */
+  bool buffers_first;
 } model_spec;
 
 /* A built file (malloc'd data) and where its parts landed (file offsets). */
