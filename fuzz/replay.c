@@ -1,7 +1,9 @@
 /* Runs the fuzz target without libFuzzer: on given files and directories (regression cases,
    crash reproducers, a corpus), on every truncation of each model (sampled for large ones),
    and on rounds of the structure-aware mutator.
-   Usage: fuzz-replay [--truncate] [--mutate N] [--seed S] PATH...
+   Usage: fuzz-replay [--truncate] [--mutate N] [--seed S] [--rewrite DIR] PATH...
+   --rewrite DIR also stores q8's own encoding of each model that decodes (read, then
+   q8_tflite_write) in DIR, as seeds laid out the way q8 writes files.
    Directories are searched recursively for *.tflite files and files without a dot in their
    name (libFuzzer names corpus entries and crashes by hash); absent paths are skipped.
    Exit 0 when nothing aborted, 77 (skipped) when no file was found. */
@@ -15,7 +17,10 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "core/graph.h"
 #include "fuzz/fuzz-target.h"
+#include "tflite/reader.h"
+#include "tflite/writer.h"
 
 #if defined(__has_include)
 #if __has_include(<sanitizer/common_interface_defs.h>)
@@ -32,6 +37,7 @@ typedef struct options {
   bool truncate;
   long mutations;
   uint64_t seed;
+  const char *rewrite_dir;
 } options;
 
 typedef struct totals {
@@ -127,6 +133,35 @@ static void run_mutations(const uint8_t *data, size_t size, long rounds, totals 
   free(work);
 }
 
+/* Stores q8's encoding of the model as DIR/written-<parent>-<name>. */
+static void rewrite(const char *path, const uint8_t *data, size_t size, const char *dir) {
+  q8_graph *g = NULL;
+  q8_error err;
+  uint8_t *out = NULL;
+  size_t out_size = 0;
+  if (q8_tflite_read(data, size, &g, &err) == Q8_OK &&
+      q8_tflite_write(g, &out, &out_size, &err) == Q8_OK) {
+    char name[1024], parent[256] = "";
+    const char *base = strrchr(path, '/');
+    base = base != NULL ? base + 1 : path;
+    if (base != path) { /* the op tests' models are all model.tflite: keep their folder */
+      size_t n = (size_t)(base - 1 - path);
+      const char *p = path + n;
+      while (p > path && p[-1] != '/') p--;
+      snprintf(parent, sizeof parent, "%.*s-", (int)(path + n - p), p);
+    }
+    snprintf(name, sizeof name, "%s/written-%s%s", dir, parent, base);
+    FILE *f = fopen(name, "wb");
+    if (f == NULL || fwrite(out, 1, out_size, f) != out_size) {
+      fprintf(stderr, "fuzz-replay: cannot write %s\n", name);
+      exit(1);
+    }
+    fclose(f);
+  }
+  free(out);
+  q8_graph_free(g);
+}
+
 static bool wanted(const char *name) {
   size_t n = strlen(name);
   return (n > 7 && strcmp(name + n - 7, ".tflite") == 0) || strchr(name, '.') == NULL;
@@ -151,6 +186,7 @@ static void run_file(const char *path, const options *o, totals *t) {
   fprintf(stderr, "fuzz-replay: %s (%ld bytes)\n", path, size);
   t->files++;
   run_copy(data, (size_t)size, t);
+  if (o->rewrite_dir != NULL) rewrite(path, data, (size_t)size, o->rewrite_dir);
   if (o->truncate) run_truncations(data, (size_t)size, t);
   if (o->mutations > 0) run_mutations(data, (size_t)size, o->mutations, t);
   free(data);
@@ -200,19 +236,20 @@ static void run_path(const char *path, const options *o, totals *t) {
 }
 
 int main(int argc, char **argv) {
-  options o = {false, 0, 1};
+  options o = {false, 0, 1, NULL};
   int first = 1;
   for (; first < argc && strncmp(argv[first], "--", 2) == 0; first++) {
     if (strcmp(argv[first], "--truncate") == 0) o.truncate = true;
     else if (strcmp(argv[first], "--mutate") == 0 && first + 1 < argc) o.mutations = atol(argv[++first]);
     else if (strcmp(argv[first], "--seed") == 0 && first + 1 < argc) o.seed = strtoull(argv[++first], NULL, 0);
+    else if (strcmp(argv[first], "--rewrite") == 0 && first + 1 < argc) o.rewrite_dir = argv[++first];
     else {
-      fprintf(stderr, "usage: %s [--truncate] [--mutate N] [--seed S] PATH...\n", argv[0]);
+      fprintf(stderr, "usage: %s [--truncate] [--mutate N] [--seed S] [--rewrite DIR] PATH...\n", argv[0]);
       return 2;
     }
   }
   if (first == argc) {
-    fprintf(stderr, "usage: %s [--truncate] [--mutate N] [--seed S] PATH...\n", argv[0]);
+    fprintf(stderr, "usage: %s [--truncate] [--mutate N] [--seed S] [--rewrite DIR] PATH...\n", argv[0]);
     return 2;
   }
   rng_state = o.seed;

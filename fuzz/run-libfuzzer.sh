@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Runs the libFuzzer target for a bounded time on a fresh copy of the seed corpus (the fuzz
-# test). Usage: run-libfuzzer.sh FUZZER TESTDATA WORKDIR SECONDS
+# test). Usage: run-libfuzzer.sh FUZZER TESTDATA WORKDIR SECONDS [REPLAY]
 # Fails, naming the reproducer, when libFuzzer reports a crash, leak, timeout or UB.
 set -uo pipefail
-fuzzer=$1 testdata=$2 work=$3 seconds=$4
+fuzzer=$1 testdata=$2 work=$3 seconds=$4 replay=${5:-}
 here=$(cd "$(dirname "$0")" && pwd)
 [ -d "$testdata/tflite" ] || { echo "SKIP: no shared test data at $testdata"; exit 77; }
 rm -rf "$work"
 mkdir -p "$work/corpus" "$work/crashes"
-bash "$here/make-corpus.sh" "$work/corpus" "$testdata"
+bash "$here/make-corpus.sh" "$work/corpus" "$testdata" "$replay"
 "$fuzzer" "$work/corpus" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2560 \
   -max_len=2000000 -print_final_stats=1 -artifact_prefix="$work/crashes/" >"$work/fuzz.log" 2>&1
 status=$?
