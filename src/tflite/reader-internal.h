@@ -41,10 +41,11 @@ typedef struct q8_tfl_layout {
 
 void q8_tfl_layout_init(q8_tfl_layout *l);
 void q8_tfl_layout_free(q8_tfl_layout *l);
-/* Records a range the decoder checked, described by where (the object) and name (the field);
-   fields and offsets are ignored (they lie inside tables). */
+/* Records a range the decoder checked (arguments as q8_fb_observer's), described by where
+   (the object) and name (the field); fields and offsets are ignored (they lie inside
+   tables). */
 void q8_tfl_layout_observe(q8_tfl_layout *l, const char *where, q8_fb_span_kind kind, size_t pos,
-                           size_t size, const char *name);
+                           size_t size, size_t elem_size, const char *name);
 /* Records the data vector (length word and bytes) of Buffer buffer; where names the tensor
    that uses it. */
 void q8_tfl_layout_add_data(q8_tfl_layout *l, const char *where, size_t pos, size_t size,

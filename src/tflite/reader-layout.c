@@ -80,7 +80,7 @@ void q8_tfl_layout_free(q8_tfl_layout *l) {
 }
 
 void q8_tfl_layout_observe(q8_tfl_layout *l, const char *where, q8_fb_span_kind kind, size_t pos,
-                           size_t size, const char *name) {
+                           size_t size, size_t elem_size, const char *name) {
   /* Fields and followed offsets lie inside tables already recorded. */
   if (kind != Q8_FB_SPAN_TABLE && kind != Q8_FB_SPAN_VTABLE && kind != Q8_FB_SPAN_VECTOR) return;
   if (kind == Q8_FB_SPAN_VECTOR && l->reading_data) {
@@ -88,6 +88,8 @@ void q8_tfl_layout_observe(q8_tfl_layout *l, const char *where, q8_fb_span_kind 
     return;
   }
   if (size == 0) return;
+  /* Byte vectors the reader decodes are strings: their NUL belongs to them too. */
+  if (kind == Q8_FB_SPAN_VECTOR && elem_size == 1) size++;
   q8_tfl_span *span = push_span(l, &l->meta);
   if (span != NULL) fill_span(l, span, pos, size, where, name, kind);
 }

@@ -415,7 +415,7 @@ static q8_status read_model(q8_tfl_reader *r) {
 static void record_span(void *ctx, q8_fb_span_kind kind, size_t pos, size_t size,
                         size_t elem_size, const char *name) {
   q8_tfl_reader *r = ctx;
-  q8_tfl_layout_observe(&r->layout, r->fb.where, kind, pos, size, name);
+  q8_tfl_layout_observe(&r->layout, r->fb.where, kind, pos, size, elem_size, name);
   if (r->forward != NULL) r->forward(r->forward_ctx, kind, pos, size, elem_size, name);
 }
 
