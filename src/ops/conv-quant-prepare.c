@@ -272,9 +272,11 @@ q8_status q8_conv_geometry_resolve(q8_prepare_ctx *ctx, const q8_node *node, int
   g->out_w = q8_conv_out_size(padding, in_w, kernel_w, sw, dw, &g->pad_left);
   if (g->out_h <= 0 || g->out_w <= 0)
     return q8_prepare_fail(ctx, Q8_ERROR_INVALID_MODEL,
-                           "kernel %dx%d with dilation %dx%d does not fit the %dx%d input "
-                           "with %s padding",
-                           (int)kernel_h, (int)kernel_w, (int)dh, (int)dw, (int)in_h, (int)in_w,
-                           padding == Q8_PADDING_SAME ? "SAME" : "VALID");
+                           "kernel %dx%d with dilation %dx%d (extent %lldx%lld) does not fit "
+                           "the %dx%d input with %s padding, or input plus extent passes "
+                           "2^31 - 1 (the kernels' int32 indices)",
+                           (int)kernel_h, (int)kernel_w, (int)dh, (int)dw,
+                           (long long)(kernel_h - 1) * dh + 1, (long long)(kernel_w - 1) * dw + 1,
+                           (int)in_h, (int)in_w, padding == Q8_PADDING_SAME ? "SAME" : "VALID");
   return Q8_OK;
 }
