@@ -16,7 +16,7 @@ typedef struct regression {
 
 static const regression cases[] = {
     {"conv-dilation-overflows-int32.tflite", Q8_ERROR_INVALID_MODEL,
-     "dilation 2x2147483647 does not fit",
+     "dilation 2x2147483647 (extent 5x4294967295) does not fit",
      "CONV_2D with dilation_w INT32_MAX and SAME padding: signed overflow of ky * dilation in "
      "the reference kernel"},
 };
