@@ -83,7 +83,7 @@ q8_status q8_interp_get_output_float(q8_interp *interp, int32_t index, float *da
       case Q8_TYPE_UINT8: q = ((const uint8_t *)src)[i]; break;
       default: q = ((const int32_t *)src)[i]; break;
     }
-    data[i] = (float)(scale * (double)(q - zp));
+    data[i] = (float)(scale * (double)((int64_t)q - zp)); /* int32 q - zp can overflow */
   }
   return Q8_OK;
 }

@@ -9,7 +9,7 @@
 
 typedef struct regression {
   const char *file;     /* under test/data/fuzz */
-  q8_status status;     /* of the first call that fails: load, init, or invoke */
+  q8_status status;     /* of the first call that fails (load, init, invoke, outputs) or OK */
   const char *message;  /* a part of its message */
   const char *bug;      /* what went wrong before the fix */
 } regression;
@@ -19,10 +19,32 @@ static const regression cases[] = {
      "dilation 2x2147483647 (extent 5x4294967295) does not fit",
      "CONV_2D with dilation_w INT32_MAX and SAME padding: signed overflow of ky * dilation in "
      "the reference kernel"},
+    {"output-float-int32-zero-point-overflow.tflite", Q8_OK, "",
+     "an int32 graph output with zero point INT32_MIN: q - zero_point overflowed int32 in "
+     "q8_interp_get_output_float"},
 };
 
-/* Loads, prepares and runs (zero inputs) the model; returns the first failing status and
-   copies its message. */
+/* Reads every output, as bytes and (not in the integer-only build) as floats. */
+static q8_status read_outputs(q8_interp *it) {
+  q8_status s = Q8_OK;
+  for (int32_t i = 0; i < q8_interp_output_count(it) && s == Q8_OK; i++) {
+    q8_tensor_info info;
+    q8_interp_output_info(it, i, &info);
+    uint8_t *bytes = malloc(info.bytes + 1);
+    s = q8_interp_get_output(it, i, bytes, info.bytes);
+    free(bytes);
+#ifndef Q8_INTEGER_ONLY
+    size_t count = info.bytes / q8_type_size(info.type);
+    float *floats = malloc(sizeof(float) * (count + 1));
+    if (s == Q8_OK) s = q8_interp_get_output_float(it, i, floats, count);
+    free(floats);
+#endif
+  }
+  return s;
+}
+
+/* Loads, prepares and runs (zero inputs) the model and reads its outputs; returns the first
+   failing status and copies its message. */
 static q8_status run_model(const uint8_t *data, size_t size, char *message, size_t message_size) {
   q8_model *model = NULL;
   q8_interp *it = NULL;
@@ -43,6 +65,7 @@ static q8_status run_model(const uint8_t *data, size_t size, char *message, size
     free(zeros);
   }
   if (s == Q8_OK) s = q8_interp_invoke(it);
+  if (s == Q8_OK) s = read_outputs(it);
   snprintf(message, message_size, "%s", q8_interp_last_error(it));
   q8_interp_free(it);
   q8_model_free(model);
