@@ -85,15 +85,17 @@ static uint64_t work_of(const q8_interp *it) {
   uint64_t work = q8_interp_macs(it);
   for (int32_t n = 0; n < g->n_nodes; n++) {
     const q8_node *node = &g->nodes[n];
-    for (int32_t k = 0; k < node->n_inputs; k++)
-      if (node->inputs[k] >= 0) work = add_sat(work, q8_tensor_elements(&it->tensors[node->inputs[k]]));
+    for (int32_t k = 0; k < node->n_inputs; k++) {
+      if (node->inputs[k] < 0) continue;
+      work = add_sat(work, q8_tensor_elements(&it->tensors[node->inputs[k]]));
+    }
     uint64_t out = 0;
     for (int32_t k = 0; k < node->n_outputs; k++)
       out = add_sat(out, q8_tensor_elements(&it->tensors[node->outputs[k]]));
     work = add_sat(work, out);
     if (node->kind == Q8_OP_AVERAGE_POOL_2D || node->kind == Q8_OP_MAX_POOL_2D) {
-      uint64_t window = mul_sat((uint64_t)(node->opt.pool.filter_h > 0 ? node->opt.pool.filter_h : 1),
-                                (uint64_t)(node->opt.pool.filter_w > 0 ? node->opt.pool.filter_w : 1));
+      const int32_t fh = node->opt.pool.filter_h, fw = node->opt.pool.filter_w;
+      uint64_t window = mul_sat((uint64_t)(fh > 0 ? fh : 1), (uint64_t)(fw > 0 ? fw : 1));
       work = add_sat(work, mul_sat(out, window));
     }
   }

@@ -39,29 +39,24 @@ static q8_tensor *random_quantized(rng *r, q8_graph *g) {
   return NULL;
 }
 
-static float as_float(uint64_t bits) {
-  uint32_t b = (uint32_t)bits;
-  float f;
-  memcpy(&f, &b, sizeof f);
-  return f;
+static int32_t option(rng *r, int32_t cur) {
+  return (int32_t)(uint32_t)q8_fz_option_value(r, (uint32_t)cur);
 }
 
-static uint32_t float_bits(float f) {
-  uint32_t b;
-  memcpy(&b, &f, sizeof b);
-  return b;
+static float scale(rng *r, float cur) {
+  return q8_fz_float(q8_fz_scale_value(r, q8_fz_float_bits(cur)));
 }
 
 static bool mutate_scale(rng *r, q8_graph *g) {
   q8_tensor *t = random_quantized(r, g);
   if (t == NULL) return false;
-  float *scale = dup_array(g, t->quant.scale, sizeof(float) * (size_t)t->quant.count);
-  if (scale == NULL) return false;
+  float *scales = dup_array(g, t->quant.scale, sizeof(float) * (size_t)t->quant.count);
+  if (scales == NULL) return false;
   int32_t c = (int32_t)below(r, (uint64_t)t->quant.count);
-  scale[c] = as_float(q8_fz_scale_value(r, float_bits(scale[c])));
+  scales[c] = scale(r, scales[c]);
   if (chance(r, 20)) /* every channel at once: per-tensor extremes of per-channel tensors */
-    for (int32_t k = 0; k < t->quant.count; k++) scale[k] = scale[c];
-  t->quant.scale = scale;
+    for (int32_t k = 0; k < t->quant.count; k++) scales[k] = scales[c];
+  t->quant.scale = scales;
   return true;
 }
 
@@ -86,7 +81,8 @@ static bool mutate_quant_shape(rng *r, q8_graph *g) {
     default: {
       /* Per-channel along another axis with as many channels: keep the arrays' length. */
       int32_t axis = (int32_t)below(r, (uint64_t)(t->rank > 0 ? t->rank : 1));
-      if (t->rank > 1 && t->quant.count > 1 && t->dims[axis] == t->quant.count) t->quant.axis = axis;
+      if (t->rank > 1 && t->quant.count > 1 && t->dims[axis] == t->quant.count)
+        t->quant.axis = axis;
       break;
     }
   }
@@ -137,8 +133,6 @@ static bool mutate_type(rng *r, q8_graph *g) {
 static q8_node *random_node(rng *r, q8_graph *g) {
   return g->n_nodes > 0 ? &g->nodes[below(r, (uint64_t)g->n_nodes)] : NULL;
 }
-
-static int32_t option(rng *r, int32_t cur) { return (int32_t)(uint32_t)q8_fz_option_value(r, (uint32_t)cur); }
 
 static void mutate_conv_options(rng *r, q8_node *n) {
   switch (below(r, 5)) {
@@ -191,15 +185,18 @@ static bool mutate_options(rng *r, q8_graph *g) {
     case Q8_OP_DEPTHWISE_CONV_2D: mutate_conv_options(r, n); break;
     case Q8_OP_AVERAGE_POOL_2D:
     case Q8_OP_MAX_POOL_2D: mutate_pool_options(r, n); break;
-    case Q8_OP_CONCATENATION: n->opt.concatenation.axis = option(r, n->opt.concatenation.axis); break;
+    case Q8_OP_CONCATENATION:
+      n->opt.concatenation.axis = option(r, n->opt.concatenation.axis);
+      break;
     case Q8_OP_SOFTMAX:
-      n->opt.softmax.beta = as_float(q8_fz_scale_value(r, float_bits(n->opt.softmax.beta)));
+      n->opt.softmax.beta = scale(r, n->opt.softmax.beta);
       break;
     case Q8_OP_RESHAPE:
       n->opt.reshape.has_new_shape = chance(r, 80);
       n->opt.reshape.rank = (int32_t)below(r, Q8_MAX_RANK + 1);
       for (int32_t d = 0; d < n->opt.reshape.rank; d++)
-        if (chance(r, 30)) n->opt.reshape.new_shape[d] = (int32_t)(uint32_t)q8_fz_dimension_value(r, 1);
+        if (chance(r, 30))
+          n->opt.reshape.new_shape[d] = (int32_t)(uint32_t)q8_fz_dimension_value(r, 1);
       break;
     case Q8_OP_SQUEEZE:
       n->opt.squeeze.n_dims = (int32_t)below(r, Q8_MAX_RANK + 1);
@@ -354,7 +351,8 @@ static bool mutate_constant(rng *r, q8_graph *g) {
   size_t at = below(r, t->data_size / size) * size;
   uint64_t cur = 0;
   memcpy(&cur, data + at, size);
-  uint64_t v = size == 4 && chance(r, 50) ? q8_fz_option_value(r, cur) : q8_fz_generic_value(r, cur, size);
+  uint64_t v = size == 4 && chance(r, 50) ? q8_fz_option_value(r, cur)
+                                          : q8_fz_generic_value(r, cur, size);
   memcpy(data + at, &v, size); /* little-endian host: the low bytes */
   t->data = data;
   return true;

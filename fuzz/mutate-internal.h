@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef struct q8_fz_rng {
   uint64_t state;
@@ -15,6 +16,20 @@ uint64_t q8_fz_next(q8_fz_rng *r);
 /* Uniform in [0, n); 0 when n is 0. */
 uint64_t q8_fz_below(q8_fz_rng *r, uint64_t n);
 bool q8_fz_chance(q8_fz_rng *r, unsigned percent);
+
+/* A float32 from its bits and back (fields hold bits; edits are made on values). */
+static inline float q8_fz_float(uint64_t bits) {
+  uint32_t b = (uint32_t)bits;
+  float f;
+  memcpy(&f, &b, sizeof f);
+  return f;
+}
+
+static inline uint32_t q8_fz_float_bits(float f) {
+  uint32_t b;
+  memcpy(&b, &f, sizeof b);
+  return b;
+}
 
 /* Values as raw bits of the field's size (the caller stores the low bytes). */
 uint64_t q8_fz_generic_value(q8_fz_rng *r, uint64_t cur, size_t size);

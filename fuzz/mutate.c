@@ -95,21 +95,11 @@ static void store(uint8_t *p, size_t n, uint64_t v) {
   for (size_t i = 0; i < n; i++) p[i] = (uint8_t)(v >> (8 * i));
 }
 
-static uint32_t float_bits(float f) {
-  uint32_t b;
-  memcpy(&b, &f, sizeof b);
-  return b;
-}
-
-static float bits_float(uint32_t b) {
-  float f;
-  memcpy(&f, &b, sizeof f);
-  return f;
-}
-
 /* ---- interesting values by kind of field ---- */
 
-static uint64_t pick(rng *r, const int64_t *values, size_t n) { return (uint64_t)values[q8_fz_below(r, n)]; }
+static uint64_t pick(rng *r, const int64_t *values, size_t n) {
+  return (uint64_t)values[q8_fz_below(r, n)];
+}
 #define PICK(r, arr) pick(r, arr, sizeof(arr) / sizeof(arr[0]))
 
 /* Near the current value, or one of the type's extremes. */
@@ -152,12 +142,12 @@ uint64_t q8_fz_scale_value(rng *r, uint64_t cur) {
       0x00000001, 0x007fffff, 0x00800000, 0x7f7fffff, 0x0da24260 /* 1e-30 */,
       0x7149f2ca /* 1e30 */, 0x30000000 /* 2^-31 */, 0x4f000000 /* 2^31 */,
       0x3effffff /* just below 0.5 */, 0x3f7fffff /* just below 1 */, 0x2edbe6ff /* 1e-10 */};
-  float f = bits_float((uint32_t)cur);
+  float f = q8_fz_float(cur);
   switch (q8_fz_below(r, 6)) {
-    case 0: return float_bits(f * 2.0f);
-    case 1: return float_bits(f * 0.5f);
-    case 2: return float_bits(nextafterf(f, q8_fz_chance(r, 50) ? INFINITY : 0.0f));
-    case 3: return float_bits(f * 65536.0f);
+    case 0: return q8_fz_float_bits(f * 2.0f);
+    case 1: return q8_fz_float_bits(f * 0.5f);
+    case 2: return q8_fz_float_bits(nextafterf(f, q8_fz_chance(r, 50) ? INFINITY : 0.0f));
+    case 3: return q8_fz_float_bits(f * 65536.0f);
     default: return specials[q8_fz_below(r, sizeof specials / sizeof specials[0])];
   }
 }
@@ -209,7 +199,8 @@ static uint64_t named_value(rng *r, const char *name, uint64_t cur, size_t size,
     static const int64_t types[] = {0, 1, 2, 3, 4, 7, 9, 10, 16, 17, 18, -1, 127};
     return (uint64_t)PICK(r, types);
   }
-  if (has(name, "fused_activation_function")) return q8_fz_below(r, 8) - (q8_fz_chance(r, 10) ? 8 : 0);
+  if (has(name, "fused_activation_function"))
+    return q8_fz_below(r, 8) - (q8_fz_chance(r, 10) ? 8 : 0);
   if (strcmp(name, "padding") == 0) return q8_fz_below(r, 4);
   if (has(name, "options_type") || has(name, "details_type")) return q8_fz_below(r, 130);
   if (strcmp(name, "version") == 0) {
@@ -287,7 +278,8 @@ static void edit_vector(rng *r, uint8_t *data, size_t size, const span *s, const
       size_t word = s->pos + 4 + (q8_fz_below(r, count) & ~(size_t)3);
       if (word + 4 <= s->pos + s->size) {
         uint64_t cur = load(data + word, 4);
-        store(data + word, 4, q8_fz_chance(r, 50) ? q8_fz_option_value(r, cur) : q8_fz_generic_value(r, cur, 4));
+        store(data + word, 4,
+              q8_fz_chance(r, 50) ? q8_fz_option_value(r, cur) : q8_fz_generic_value(r, cur, 4));
         return;
       }
     }
@@ -320,7 +312,7 @@ static void edit_vtable(rng *r, uint8_t *data, const span *s) {
     case 1: v = cur + PICK(r, deltas); break;
     case 2: v = table_size - (q8_fz_chance(r, 50) ? 0 : 4); break;
     case 3: v = q8_fz_chance(r, 50) ? 0xffff : 4; break;
-    case 4: v = load(data + s->pos + 2 * q8_fz_below(r, slots), 2); break; /* another slot's value */
+    case 4: v = load(data + s->pos + 2 * q8_fz_below(r, slots), 2); break; /* another slot's */
     default: v = q8_fz_below(r, 64) & ~1ull; break;
   }
   store(data + at, 2, v);

@@ -235,23 +235,25 @@ static void run_path(const char *path, const options *o, totals *t) {
   free(names);
 }
 
+static int usage(const char *program) {
+  fprintf(stderr, "usage: %s [--truncate] [--mutate N] [--seed S] [--rewrite DIR] PATH...\n",
+          program);
+  return 2;
+}
+
 int main(int argc, char **argv) {
   options o = {false, 0, 1, NULL};
   int first = 1;
   for (; first < argc && strncmp(argv[first], "--", 2) == 0; first++) {
-    if (strcmp(argv[first], "--truncate") == 0) o.truncate = true;
-    else if (strcmp(argv[first], "--mutate") == 0 && first + 1 < argc) o.mutations = atol(argv[++first]);
-    else if (strcmp(argv[first], "--seed") == 0 && first + 1 < argc) o.seed = strtoull(argv[++first], NULL, 0);
-    else if (strcmp(argv[first], "--rewrite") == 0 && first + 1 < argc) o.rewrite_dir = argv[++first];
-    else {
-      fprintf(stderr, "usage: %s [--truncate] [--mutate N] [--seed S] [--rewrite DIR] PATH...\n", argv[0]);
-      return 2;
-    }
+    const char *flag = argv[first];
+    const bool has_value = first + 1 < argc;
+    if (strcmp(flag, "--truncate") == 0) o.truncate = true;
+    else if (strcmp(flag, "--mutate") == 0 && has_value) o.mutations = atol(argv[++first]);
+    else if (strcmp(flag, "--seed") == 0 && has_value) o.seed = strtoull(argv[++first], NULL, 0);
+    else if (strcmp(flag, "--rewrite") == 0 && has_value) o.rewrite_dir = argv[++first];
+    else return usage(argv[0]);
   }
-  if (first == argc) {
-    fprintf(stderr, "usage: %s [--truncate] [--mutate N] [--seed S] [--rewrite DIR] PATH...\n", argv[0]);
-    return 2;
-  }
+  if (first == argc) return usage(argv[0]);
   rng_state = o.seed;
   signal(SIGABRT, on_abort);
 #ifdef HAVE_DEATH_CALLBACK
@@ -263,7 +265,8 @@ int main(int argc, char **argv) {
   clock_gettime(CLOCK_MONOTONIC, &start);
   for (int i = first; i < argc; i++) run_path(argv[i], &o, &t);
   clock_gettime(CLOCK_MONOTONIC, &end);
-  double seconds = (double)(end.tv_sec - start.tv_sec) + 1e-9 * (double)(end.tv_nsec - start.tv_nsec);
+  double seconds =
+      (double)(end.tv_sec - start.tv_sec) + 1e-9 * (double)(end.tv_nsec - start.tv_nsec);
   q8_fuzz_progress p = q8_fuzz_progress_so_far();
   printf("fuzz-replay: %ld files, %ld runs in %.1f s (%ld loaded, %ld prepared, %ld invoked), "
          "no failure\n", t.files, t.runs, seconds, p.loaded, p.prepared, p.invoked);

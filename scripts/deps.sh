@@ -13,7 +13,8 @@ ensure_packages() {
 }
 
 Q8_BUILD_PACKAGES=(cmake ninja-build gcc g++ make ccache pkg-config)
-Q8_TEST_PACKAGES=(libgemmlowp-dev flatbuffers-compiler libflatbuffers-dev qemu-user gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libc6-dev-arm64-cross)
+Q8_TEST_PACKAGES=(libgemmlowp-dev flatbuffers-compiler libflatbuffers-dev qemu-user gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libc6-dev-arm64-cross
+                  clang-14 libclang-rt-14-dev)
 
 # tflite/test-armnn: Arm NN's TfLite parser and its CpuRef backend (a plugin that no package
 # depends on, so named here).

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs every q8 test: native, AddressSanitizer+UBSan, the integer-only build, and aarch64
-# under qemu. Installs missing Debian packages first. Usage: scripts/test.sh [config...]
-# (configs: native asan intonly aarch64; default all).
+# Runs every q8 test: native, AddressSanitizer+UBSan, the integer-only build, aarch64 under
+# qemu, and a bounded fuzzing run (clang + libFuzzer: truncations, mutation rounds, about 75 s
+# of libFuzzer; scripts/fuzz.sh fuzzes for longer). Installs missing Debian packages first.
+# Usage: scripts/test.sh [config...] (configs: native asan intonly aarch64 fuzz; default all).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
@@ -12,7 +13,7 @@ export Q8_REQUIRE_TEST_DEPS=1
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/q8-ccache}"
 export CCACHE_MAXSIZE=2G
 configs=("$@")
-[ ${#configs[@]} -eq 0 ] && configs=(native asan intonly aarch64)
+[ ${#configs[@]} -eq 0 ] && configs=(native asan intonly aarch64 fuzz)
 
 flags_of() {
   case "$1" in
@@ -20,6 +21,7 @@ flags_of() {
     asan) echo "-DCMAKE_BUILD_TYPE=RelWithDebInfo -DQ8_SANITIZE=ON" ;;
     intonly) echo "-DCMAKE_BUILD_TYPE=Release -DQ8_INTEGER_ONLY=ON" ;;
     aarch64) echo "-DCMAKE_BUILD_TYPE=Release -DCMAKE_TOOLCHAIN_FILE=$PWD/cmake/toolchain-aarch64.cmake" ;;
+    fuzz) echo "-DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang-14 -DQ8_FUZZ=ON -DQ8_BUILD_TESTS=OFF" ;;
     *) echo "unknown config $1" >&2; exit 2 ;;
   esac
 }
