@@ -29,9 +29,9 @@
 
 /* Work (multiply-accumulates plus elements touched) above which invoke is skipped, so that
    libFuzzer's -timeout reports real hangs rather than legitimately big convolutions. */
-#define DEFAULT_MAX_WORK ((uint64_t)10 * 1000 * 1000)
+#define DEFAULT_MAX_WORK ((uint64_t)3 * 1000 * 1000)
 /* Models up to this work also run a second time on another arena (see run_on_exact_arena). */
-#define SECOND_RUN_MAX_WORK ((uint64_t)2 * 1000 * 1000)
+#define SECOND_RUN_MAX_WORK ((uint64_t)1000 * 1000)
 
 #define FUZZ_CHECK(cond, ...)                                                        \
   do {                                                                               \
