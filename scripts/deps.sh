@@ -12,7 +12,7 @@ ensure_packages() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-Q8_BUILD_PACKAGES=(cmake ninja-build gcc g++ make ccache pkg-config zlib1g-dev)
+Q8_BUILD_PACKAGES=(cmake ninja-build gcc g++ make ccache pkg-config zlib1g-dev libopenblas-dev)
 Q8_TEST_PACKAGES=(libgemmlowp-dev flatbuffers-compiler libflatbuffers-dev qemu-user gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libc6-dev-arm64-cross
                   clang-14 libclang-rt-14-dev)
 

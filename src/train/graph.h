@@ -1,0 +1,219 @@
+/* The training engine's graph: tensors it owns (values, gradients, optimizer state) and nodes
+   recorded once by the builders (build.h); forward, backward and the optimizer are passes
+   over it. Float only: the integer-only build leaves src/train out.
+
+   Life of a graph:
+     q8t_graph_init            options: batch capacity, threads, matrix-product backend
+     q8t_input, q8t_conv, ...  record nodes; shapes are inferred (and checked) at once
+     q8t_graph_allocate        buffers for every tensor, gradient routing, per-thread scratch
+     q8t_graph_init_parameters He initialisation from a seed
+     loop: fill the input and labels tensors, q8t_graph_forward(training),
+           q8t_graph_backward, q8t_sgd_step (optimizer.h)
+   Building may continue after q8t_graph_allocate (a graph transformation adds nodes); allocate
+   again before the next pass: tensors that have buffers keep them and their values.
+
+   Extension points (what the rest of quantization-aware training adds):
+   - A fake-quantization node: a new q8t_op kind whose state tensors hold its range
+     (Q8T_ROLE_STATE: min/max or their moving averages, saved with the checkpoint) and whose
+     attributes say bits, narrow range, per-channel axis and the EMA decay; its forward uses
+     src/quant's range code, its backward is the straight-through estimator. It sits on an
+     activation (after the node that produces the tensor TFLite will have) or on a weight
+     tensor (a weight is an ordinary tensor id, so a node can read a fake-quantized copy).
+   - A conv + batch-norm "folded" node (TensorFlow's quantize rewriter, Krishnamoorthi 2018
+     section 3.2): a new kind whose inputs are x, the conv weights and the BN's gamma and beta,
+     whose state is the BN's moving statistics, and whose attributes add the freeze step. The
+     rewrite finds "conv -> batch norm" pairs by node kind and tensor ids and rewires the
+     consumers of the BN output; the parameters keep their names, so the converter finds
+     "conv1/weights" and "conv1/bn/gamma" either way.
+   - Each node records what TFLite needs (stride, padding and its leading pads, kernel,
+     depth multiplier, fused activation), and every parameter and state tensor has a name
+     "<node>/<what>", so the converter walks nodes and looks tensors up by name. */
+#ifndef Q8_TRAIN_GRAPH_H
+#define Q8_TRAIN_GRAPH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/graph.h"
+#include "q8/q8.h"
+#include "train/gemm.h"
+#include "train/threads.h"
+
+#define Q8T_NAME_MAX 64
+#define Q8T_MAX_RANK 4
+#define Q8T_MAX_INPUTS 6
+#define Q8T_MAX_STATE 6
+
+/* What a tensor is for; it decides which buffers it gets and what a checkpoint keeps. */
+typedef enum q8t_role {
+  Q8T_ROLE_INPUT,      /* filled by the caller before each forward (images, labels) */
+  Q8T_ROLE_ACTIVATION, /* written by its producing node on every forward */
+  Q8T_ROLE_PARAMETER,  /* trained: value, gradient and momentum */
+  Q8T_ROLE_STATE,      /* updated by forward in training, not by gradients (BN moving statistics) */
+  Q8T_ROLE_SAVED       /* per-batch values a node keeps from forward for its backward */
+} q8t_role;
+
+/* How q8t_graph_init_parameters fills a parameter or state tensor. */
+typedef enum q8t_init {
+  Q8T_INIT_ZERO,
+  Q8T_INIT_ONE,
+  Q8T_INIT_HE_NORMAL /* normal, standard deviation sqrt(2 / fan_in) (He et al. 2015) */
+} q8t_init;
+
+typedef struct q8t_tensor {
+  char name[Q8T_NAME_MAX]; /* unique in the graph: "conv1", "conv1/weights", "conv1/bn/gamma" */
+  q8t_role role;
+  q8_type type;            /* Q8_TYPE_FLOAT32, or Q8_TYPE_INT32 (labels) */
+  /* Shape. Activations are NHWC ([N, H, W, C]) or [N, C]; conv weights [O, KH, KW, I],
+     depthwise weights [1, KH, KW, C * multiplier], fully connected weights [O, I] (TFLite's
+     layouts); per-channel vectors [C]. */
+  int32_t rank;
+  int32_t dims[Q8T_MAX_RANK];
+  bool batched;            /* dims[0] is the batch: it follows q8t_graph_set_batch */
+  q8t_init init;
+  int32_t fan_in;          /* for Q8T_INIT_HE_NORMAL */
+  bool decay;              /* weight decay applies (conv and fully connected weights) */
+  bool grad_wanted;        /* an input whose gradient the caller wants (gradient checks,
+                              saliency); set before q8t_graph_allocate */
+  int32_t producer;        /* node writing it, -1 for inputs, parameters and state */
+  /* Buffers (64-byte aligned), sized for the batch capacity; NULL before allocation. */
+  float *data;             /* float32 values */
+  int32_t *i32;            /* int32 values (Q8_TYPE_INT32 only; data is NULL then) */
+  float *grad;             /* d loss / d value; NULL where no gradient flows */
+  float *momentum;         /* SGD velocity, parameters only */
+} q8t_tensor;
+
+typedef enum q8t_op {
+  /* inputs: x [N,H,W,I], weights [O,KH,KW,I], bias [O] or -1. out [N,OH,OW,O]. */
+  Q8T_OP_CONV,
+  /* inputs: x [N,H,W,C], weights [1,KH,KW,C*M], bias [C*M] or -1. out [N,OH,OW,C*M]. */
+  Q8T_OP_DEPTHWISE_CONV,
+  /* inputs: x [N,...] (flattened per image), weights [O,I], bias [O] or -1. out [N,O]. */
+  Q8T_OP_FULLY_CONNECTED,
+  /* inputs: x [N,...,C], gamma [C], beta [C]. state: moving mean, moving variance (STATE),
+     batch mean, batch 1/sqrt(var + eps) (SAVED). Statistics over every axis but the last. */
+  Q8T_OP_BATCH_NORM,
+  /* inputs: x. out = activation(x) (attrs.activation: RELU or RELU6). */
+  Q8T_OP_ACTIVATION,
+  /* inputs: a, b (same shape). out = activation(a + b). */
+  Q8T_OP_ADD,
+  /* inputs: x [N,H,W,C]. out [N,C], the mean over H and W (TFLite MEAN over axes 1, 2). */
+  Q8T_OP_GLOBAL_AVG_POOL,
+  /* inputs: x [N,H,W,C]. out [N,OH,OW,C]; padding is never a candidate (TFLite). */
+  Q8T_OP_MAX_POOL,
+  /* inputs: x [N,H,W,C]. out [N,OH,OW,C]; the mean of the in-bounds window only (TFLite). */
+  Q8T_OP_AVG_POOL,
+  /* inputs: logits [N,K], labels int32 [N] in [0, K). state: probabilities [N,K] (SAVED).
+     out [1]: mean over the batch of -log softmax(logits)[label]. */
+  Q8T_OP_SOFTMAX_CROSS_ENTROPY,
+  Q8T_OP_COUNT
+} q8t_op;
+
+/* Input slots, by op, so that code says which input it means. */
+enum { Q8T_IN_X = 0, Q8T_IN_WEIGHTS = 1, Q8T_IN_BIAS = 2 };
+enum { Q8T_BN_GAMMA = 1, Q8T_BN_BETA = 2 };
+enum { Q8T_BN_MOVING_MEAN = 0, Q8T_BN_MOVING_VAR = 1, Q8T_BN_BATCH_MEAN = 2, Q8T_BN_BATCH_INV_STD = 3 };
+enum { Q8T_ADD_A = 0, Q8T_ADD_B = 1 };
+enum { Q8T_CE_LOGITS = 0, Q8T_CE_LABELS = 1 };
+enum { Q8T_CE_PROBABILITIES = 0 };
+
+/* A node's attributes: everything TFLite's operator options need, and the layer's settings. */
+typedef struct q8t_attrs {
+  int32_t kernel_h, kernel_w;  /* conv, depthwise conv, pools */
+  int32_t stride_h, stride_w;
+  q8_padding padding;
+  int32_t pad_top, pad_left;   /* leading padding, as q8_conv_out_size computes it */
+  int32_t depth_multiplier;    /* depthwise conv */
+  q8_activation activation;    /* fused into the output: NONE, RELU or RELU6 */
+  float bn_momentum;           /* moving = (1 - momentum) * moving + momentum * batch */
+  float bn_epsilon;
+} q8t_attrs;
+
+typedef struct q8t_node {
+  q8t_op op;
+  char name[Q8T_NAME_MAX];
+  int32_t n_inputs;
+  int32_t inputs[Q8T_MAX_INPUTS]; /* tensor indices; -1 for an absent optional input */
+  int32_t output;
+  int32_t n_state;
+  int32_t state[Q8T_MAX_STATE];   /* tensors of the node's own besides its parameters */
+  q8t_attrs attrs;
+  /* Set by q8t_graph_allocate. Backward overwrites an input's gradient when it is the first
+     node (in backward order) to reach that tensor, and adds to it otherwise: a tensor read by
+     several nodes (a residual connection) collects every contribution, and no gradient
+     buffer needs clearing before the pass. */
+  bool accumulate[Q8T_MAX_INPUTS];
+  size_t scratch_floats;          /* per thread */
+} q8t_node;
+
+typedef struct q8t_graph_options {
+  int32_t batch;           /* batch capacity, >= 1 */
+  int32_t threads;         /* >= 1: this graph's own thread pool */
+  q8t_gemm_backend gemm;   /* Q8T_GEMM_AUTO: OpenBLAS when the build has it */
+} q8t_graph_options;
+
+typedef struct q8t_graph {
+  q8t_graph_options options;
+  int32_t n_tensors, cap_tensors;
+  q8t_tensor *tensors;
+  int32_t n_nodes, cap_nodes;
+  q8t_node *nodes;          /* in execution order (each reads only earlier outputs) */
+  int32_t batch;            /* current batch, <= options.batch */
+  bool training;            /* mode of the last forward */
+  bool allocated;           /* every tensor has its buffers */
+  bool forward_ran;         /* a forward ran since the last allocation or batch change */
+  q8t_threads *threads;
+  float **scratch;          /* per thread, scratch_floats each */
+  size_t scratch_floats;
+  /* Tensors the builders remember, -1 when absent. */
+  int32_t input, labels, logits, loss;
+  /* The first error of a builder: later builder calls return -1 and the status stays. */
+  q8_status status;
+  q8_error error;
+} q8t_graph;
+
+/* Creates an empty graph with its thread pool. */
+q8_status q8t_graph_init(const q8t_graph_options *options, q8t_graph **graph, q8_error *error);
+
+/* Releases the graph, its buffers and its threads. NULL is allowed. */
+void q8t_graph_free(q8t_graph *graph);
+
+/* Allocates buffers for tensors that have none (gradients where a parameter depends on the
+   value), decides gradient accumulation and sizes the per-thread scratch. Returns the
+   builders' first error, if any. */
+q8_status q8t_graph_allocate(q8t_graph *graph);
+
+/* Fills every parameter and state tensor as its init says; He-normal weights come from a
+   stream seeded with seed (the same seed gives the same bits). Momentum is cleared. */
+q8_status q8t_graph_init_parameters(q8t_graph *graph, uint64_t seed);
+
+/* Sets the number of images of the next passes: 1 .. batch capacity. */
+q8_status q8t_graph_set_batch(q8t_graph *graph, int32_t batch);
+
+/* Runs every node. training: batch norm uses and updates batch statistics; otherwise it
+   uses its moving statistics. Inputs (and labels, when there is a loss) must be filled. */
+q8_status q8t_graph_forward(q8t_graph *graph, bool training);
+
+/* Runs every node's backward, in reverse order, after a forward. With a loss node, the
+   loss gradient is seeded with 1; without one the caller fills the gradient of the graph's
+   final outputs (tensors no node reads) first. Parameter gradients are overwritten. */
+q8_status q8t_graph_backward(q8t_graph *graph);
+
+/* Index of the tensor or node of that name, -1 when there is none. */
+int32_t q8t_graph_find_tensor(const q8t_graph *graph, const char *name);
+int32_t q8t_graph_find_node(const q8t_graph *graph, const char *name);
+
+/* Elements of a tensor at the current batch. */
+size_t q8t_tensor_count(const q8t_tensor *tensor);
+
+/* Elements per image (the product of dims[1..]) of a batched tensor. */
+size_t q8t_tensor_per_image(const q8t_tensor *tensor);
+
+/* Bytes of every buffer the graph holds (values, gradients, momentum, scratch). */
+size_t q8t_graph_memory_bytes(const q8t_graph *graph);
+
+/* Short lower-case name of a node kind ("conv", "batch_norm"). */
+const char *q8t_op_name(q8t_op op);
+
+#endif

@@ -1,0 +1,83 @@
+/* The interface between the graph's passes and the layer implementations (op-*.c): one
+   table entry per node kind, plus helpers the layers share. Adding a layer: doc/training.md. */
+#ifndef Q8_TRAIN_OPS_H
+#define Q8_TRAIN_OPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "train/graph.h"
+
+typedef struct q8t_op_impl {
+  const char *name;
+  /* Computes node->output from the inputs; in training mode it may update state tensors
+     and keep values for backward in SAVED tensors. Cannot fail: the builder checked shapes. */
+  void (*forward)(q8t_graph *g, q8t_node *node);
+  /* Reads the output's gradient (it may overwrite it: no other node reads it afterwards)
+     and writes or, where node->accumulate[i], adds the gradient of every input that has a
+     grad buffer. Parameter gradients are the batch's full gradient (the loss is a mean). */
+  void (*backward)(q8t_graph *g, q8t_node *node);
+  /* Scratch floats per thread at the current batch capacity; NULL: none. */
+  size_t (*scratch_floats)(const q8t_graph *g, const q8t_node *node);
+} q8t_op_impl;
+
+extern const q8t_op_impl q8t_conv_impl, q8t_depthwise_conv_impl, q8t_fully_connected_impl,
+    q8t_batch_norm_impl, q8t_activation_impl, q8t_add_impl, q8t_global_avg_pool_impl,
+    q8t_max_pool_impl, q8t_avg_pool_impl, q8t_softmax_cross_entropy_impl;
+
+/* Indexed by q8t_op. */
+extern const q8t_op_impl *const q8t_op_table[Q8T_OP_COUNT];
+
+static inline q8t_tensor *q8t_input_tensor(q8t_graph *g, const q8t_node *node, int slot) {
+  return node->inputs[slot] < 0 ? NULL : &g->tensors[node->inputs[slot]];
+}
+static inline q8t_tensor *q8t_output_tensor(q8t_graph *g, const q8t_node *node) {
+  return &g->tensors[node->output];
+}
+static inline q8t_tensor *q8t_state_tensor(q8t_graph *g, const q8t_node *node, int slot) {
+  return &g->tensors[node->state[slot]];
+}
+
+/* The fused activation and its derivative, taken at the activation's output y (ReLU passes
+   where y > 0, ReLU6 where 0 < y < 6, as PyTorch's relu and hardtanh do). */
+static inline float q8t_activate(q8_activation act, float v) {
+  if (act == Q8_ACT_RELU) return v > 0.0f ? v : 0.0f;
+  if (act == Q8_ACT_RELU6) return v > 0.0f ? (v < 6.0f ? v : 6.0f) : 0.0f;
+  return v;
+}
+static inline float q8t_activation_grad(q8_activation act, float y, float dy) {
+  if (act == Q8_ACT_RELU) return y > 0.0f ? dy : 0.0f;
+  if (act == Q8_ACT_RELU6) return y > 0.0f && y < 6.0f ? dy : 0.0f;
+  return dy;
+}
+
+/* Applies act to p[0..n) in place. */
+void q8t_activate_span(q8_activation act, float *p, size_t n);
+
+/* Replaces dy[i] by the gradient before the activation, given its outputs y. */
+void q8t_activation_grad_span(q8_activation act, const float *y, float *dy, size_t n);
+
+/* Copies row (width floats) into each of rows rows of out; row NULL: zeros. */
+void q8t_broadcast_rows(float *out, size_t rows, size_t width, const float *row);
+
+/* Per-thread floats a layer needs for q8t_sgemm's workspace with the graph's backend. */
+size_t q8t_gemm_workspace_floats(const q8t_graph *g);
+
+/* Writes (accumulate false) or adds (true) src to dst. */
+void q8t_store_grad(float *dst, const float *src, size_t n, bool accumulate);
+
+/* Runs fn on every thread of the graph's pool. */
+static inline void q8t_parallel(q8t_graph *g, q8t_task_fn fn, void *ctx) {
+  q8t_threads_run(g->threads, fn, ctx);
+}
+
+/* After each thread t left a partial sum of count floats at scratch[t] + offset (zeros when
+   it had no work), sets grad = (accumulate ? grad : 0) + partial_0 + partial_1 + ..., in
+   thread order (so the bits depend on the thread count only), split across the threads. */
+void q8t_reduce_partials(q8t_graph *g, float *grad, size_t count, size_t offset,
+                         bool accumulate);
+
+/* Floats rounded up to a multiple of 16 (64 bytes), so that scratch areas stay aligned. */
+static inline size_t q8t_align_floats(size_t n) { return (n + 15) & ~(size_t)15; }
+
+#endif
