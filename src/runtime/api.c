@@ -117,6 +117,23 @@ q8_status q8_interp_output_data(q8_interp *interp, int32_t index, const void **d
   return Q8_OK;
 }
 
+static bool in_list(int32_t t, const int32_t *list, int32_t n) {
+  for (int32_t i = 0; i < n; i++)
+    if (list[i] == t) return true;
+  return false;
+}
+
+const void *q8_interp_tensor_after_invoke(const q8_interp *interp, int32_t t) {
+  if (interp == NULL || t < 0 || t >= interp->n_tensors) return NULL;
+  const q8_graph *g = interp->model->graph;
+  const q8_node *last = g->n_nodes > 0 ? &g->nodes[g->n_nodes - 1] : NULL;
+  const bool intact = interp->tensors[t].data != NULL || in_list(t, g->inputs, g->n_inputs) ||
+                      in_list(t, g->outputs, g->n_outputs) ||
+                      (last != NULL && (in_list(t, last->inputs, last->n_inputs) ||
+                                        in_list(t, last->outputs, last->n_outputs)));
+  return intact ? interp->tensor_data[t] : NULL;
+}
+
 q8_status q8_interp_get_output(q8_interp *interp, int32_t index, void *data, size_t size) {
   if (interp == NULL) return Q8_ERROR_INVALID_ARGUMENT;
   int32_t t = q8_interp_io_tensor(interp, true, index);

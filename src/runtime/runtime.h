@@ -61,4 +61,13 @@ size_t q8_plan_arena(int32_t n_tensors, const q8_lifetime *lifetimes, const size
 /* Runs every node once (integer arithmetic only). */
 void q8_invoke_nodes(const q8_interp *interp);
 
+/* Bytes of tensor t as the last invoke left them, or NULL when t is out of range, has no data,
+   or the memory planner may have handed its bytes to a tensor written after it. Intact are
+   constants, graph inputs and outputs (alive for the whole invoke), and every input and
+   output of the last operator: the planner shares bytes only between tensors whose lifetimes
+   do not overlap, and no tensor is written after the last operator (scratch memory lies
+   outside the activations). So the logits that feed a final SOFTMAX can be read after invoke
+   (q8 eval ranks by them); those of a SOFTMAX followed by another operator cannot. */
+const void *q8_interp_tensor_after_invoke(const q8_interp *interp, int32_t t);
+
 #endif
