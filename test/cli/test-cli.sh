@@ -85,5 +85,72 @@ expect_error "npy version" "format version 9" run "$hello" --input "$tmp/v9.npy"
 expect_error "missing labels" "cannot open labels" run "$hello" --input "$tmp/x.bin" --labels /nonexistent
 out=$(run run "$data/person_detect.tflite" --input "$data/person_input.int8.bin" --labels "$tmp/labels.txt" --top 1)
 check "a long label stays one label" grep -q "^  1 .*person$" <<<"$out"
+
+# q8 eval: tiny classifiers and a test split from make-eval-set, whose accuracy and confusion
+# matrix it works out from the pixels alone (near-ties that only the logits rank right).
+ev=$tmp/eval
+if [ -z "${Q8_MAKE_EVAL_SET:-}" ] || ! "${emulator[@]}" "$Q8_MAKE_EVAL_SET" "$ev" >/dev/null; then
+  fail=$((fail + 1)); echo "FAIL: make-eval-set (Q8_MAKE_EVAL_SET='${Q8_MAKE_EVAL_SET:-}') wrote no eval set"
+fi
+# text_matches EXPECTED OUTPUT: the accuracy line and the ten rows of the matrix.
+text_matches() {
+  local k n; read -r k n < "$1" || return 1
+  local pct; pct=$(awk -v k="$k" -v n="$n" 'BEGIN { printf "%.2f", 100 * k / n }')
+  grep -qx "accuracy: $pct% ($k of $n images)" <<<"$2" &&
+    diff <(tail -n 10 "$1") <(grep -E '^[0-9] ' <<<"$2" | awk '{ s = $(NF-9); for (i = NF-8; i <= NF; i++) s = s " " $i; print s }') >/dev/null
+}
+# json_matches EXPECTED JSON: images, correct, accuracy and confusion.
+json_matches() {
+  python3 - "$1" "$2" <<'PY'
+import json, sys
+want = open(sys.argv[1]).read().split()
+k, n, rows = int(want[0]), int(want[1]), [int(x) for x in want[2:]]
+got = json.loads(sys.argv[2])
+ok = (got["images"] == n and got["correct"] == k and abs(got["accuracy"] - k / n) < 5e-7
+      and [x for row in got["confusion"] for x in row] == rows and got["ranked_by_logits"])
+sys.exit(0 if ok else 1)
+PY
+}
+out=$(run eval "$ev/int8-softmax.tflite" --data "$ev/data")
+check "eval int8 + SOFTMAX: accuracy and confusion matrix" text_matches "$ev/expected-all.txt" "$out"
+check "eval ranks by the final SOFTMAX's input" grep -q "^ranked by: tensor 3 'scores', the logits" <<<"$out"
+out=$(run eval "$ev/uint8.tflite" --data "$ev/data")
+check "eval uint8 without SOFTMAX" text_matches "$ev/expected-all.txt" "$out"
+check "eval ranks by the output" grep -q "^ranked by: .*the model's output" <<<"$out"
+out=$(run eval "$ev/int8-softmax.tflite" --data "$ev/data" --limit 50)
+check "eval --limit" text_matches "$ev/expected-limit.txt" "$out"
+out=$(run eval "$ev/int8-softmax.tflite" --data "$ev/data" --limit 50 --json)
+check "eval --json" json_matches "$ev/expected-limit.txt" "$out"
+out=$(run eval "$ev/int8-softmax.tflite" --data "$ev/gz" 2>&1)
+if grep -q "built without zlib" <<<"$out" && [ ${#emulator[@]} -gt 0 ]; then
+  check "eval of .gz files refused by name without zlib (cross build)" true
+else
+  check "eval of gzipped files" text_matches "$ev/expected-all.txt" "$out"
+fi
+expect_error "eval: five classes" "has shape [1,5]: 5 classes, and Fashion-MNIST has 10" \
+  eval "$ev/five-classes.tflite" --data "$ev/data"
+expect_error "eval: a 392-pixel input" "input 'image' has shape [1,392]" eval "$ev/half-image.tflite" --data "$ev/data"
+expect_error "eval: missing data" "apt-get install dataset-fashion-mnist" eval "$ev/uint8.tflite" --data "$tmp/none"
+expect_error "eval: limit 0" "--limit takes a positive count" eval "$ev/uint8.tflite" --limit 0
+expect_error "eval: unknown option" "unknown option '--top'" eval "$ev/uint8.tflite" --top 1
+expect_error "eval: no model" "no model given" eval
+mkdir -p "$tmp/cut" && cp "$ev/data/t10k-labels-idx1-ubyte" "$tmp/cut/"
+head -c 5000 "$ev/data/t10k-images-idx3-ubyte" > "$tmp/cut/t10k-images-idx3-ubyte"
+expect_error "eval: truncated images" "is truncated: 300 images (record 6 of 300 is incomplete) at offset 16" \
+  eval "$ev/uint8.tflite" --data "$tmp/cut"
+
+# The real Fashion-MNIST test split (Debian dataset-fashion-mnist), where it is installed.
+fm=/usr/share/datasets/fashion-mnist
+if [ -d "$fm" ]; then
+  expect_error "eval: hello_world refused by its input shape" "input 'serving_default_dense_input:0' has shape [1,1]" eval "$hello"
+  out=$(run eval "$ev/int8-softmax.tflite" --json 2>&1)
+  if grep -q "built without zlib" <<<"$out" && [ ${#emulator[@]} -gt 0 ]; then
+    check "eval of Fashion-MNIST's .gz files refused by name without zlib (cross build)" true
+  else
+    check "eval reads all of Fashion-MNIST's test split" grep -q '"images": 10000, ' <<<"$out"
+  fi
+else
+  echo "note: $fm is absent (Debian dataset-fashion-mnist): q8 eval on the real data not run"
+fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -9,6 +9,7 @@
 
 int q8_cli_info(int argc, char **argv);
 int q8_cli_run(int argc, char **argv);
+int q8_cli_eval(int argc, char **argv);
 
 /* Prints "q8: message" to stderr; returns the exit code 1 (2 for usage errors). */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -37,6 +37,7 @@ static void usage(FILE *f) {
         "commands:\n"
         "  info MODEL                 operators, tensors, quantization, arena, MACs\n"
         "  run MODEL --input FILE...  run the model; see `q8 run --help`\n"
+        "  eval MODEL [--data DIR]    Fashion-MNIST test accuracy; see `q8 eval --help`\n"
         "  version                    print the library version\n",
         f);
 }
@@ -49,6 +50,7 @@ int main(int argc, char **argv) {
   const char *cmd = argv[1];
   if (strcmp(cmd, "info") == 0) return q8_cli_info(argc - 1, argv + 1);
   if (strcmp(cmd, "run") == 0) return q8_cli_run(argc - 1, argv + 1);
+  if (strcmp(cmd, "eval") == 0) return q8_cli_eval(argc - 1, argv + 1);
   if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
     printf("q8 %s\n", q8_version_string());
     return 0;
