@@ -20,18 +20,11 @@ namespace {
 constexpr const char *kTestName = "tflite/test-armnn";
 }  // namespace
 
-// scripts/test.sh installs the Arm NN packages and says so; CI systems set CI.
-static bool deps_required() {
-  const char *req = getenv("Q8_REQUIRE_TEST_DEPS");
-  const char *ci = getenv("CI");
-  return (req != nullptr && strcmp(req, "1") == 0) ||
-         (ci != nullptr && (strcmp(ci, "true") == 0 || strcmp(ci, "1") == 0));
-}
 
 #ifdef Q8_ARMNN_MISSING
 
 int main() {
-  if (Q8_ARMNN_ABSENCE_IS_FAILURE && deps_required()) {
+  if (Q8_ARMNN_ABSENCE_IS_FAILURE && t_test_deps_required()) {
     fprintf(stderr, "FAIL: %s: missing %s although the test command installs it\n", kTestName,
             Q8_ARMNN_MISSING);
     return 1;
@@ -588,24 +581,6 @@ Row run_case(armnn::IRuntime *runtime, const Case &c, uint64_t seed) {
   return row;
 }
 
-std::vector<std::string> entries(const std::string &dir, bool dirs, const char *suffix) {
-  std::vector<std::string> names;
-  DIR *d = opendir(dir.c_str());
-  if (d == nullptr) return names;
-  size_t n = strlen(suffix);
-  while (const dirent *e = readdir(d)) {
-    std::string name = e->d_name;
-    if (name[0] == '.' || name.size() < n || name.compare(name.size() - n, n, suffix) != 0) {
-      continue;
-    }
-    bool is_dir = e->d_type == DT_DIR;
-    if (is_dir == dirs) names.push_back(name);
-  }
-  closedir(d);
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
 bool exists(const std::string &path) {
   FILE *f = fopen(path.c_str(), "rb");
   if (f != nullptr) fclose(f);
@@ -614,16 +589,20 @@ bool exists(const std::string &path) {
 
 std::vector<Case> all_cases(const std::string &root) {
   std::vector<Case> cases;
-  for (const std::string &file : entries(root + "/tflite", false, ".tflite")) {
-    cases.push_back({file.substr(0, file.size() - 7), root + "/tflite/" + file, {}, ""});
-  }
-  for (const std::string &dir : entries(root + "/ops", true, "")) {
-    std::string base = root + "/ops/" + dir + "/";
-    if (!exists(base + "model.tflite")) continue;
-    Case c{dir, base + "model.tflite", {base + "input0.bin"}, base + "expected.bin"};
+  t_model_path *models = nullptr;
+  int n = t_shared_models(root.c_str(), &models);
+  for (int i = 0; i < n; i++) {
+    const t_model_path &m = models[i];
+    if (m.case_dir[0] == '\0') {
+      cases.push_back({m.name, m.path, {}, ""});
+      continue;
+    }
+    std::string base = std::string(m.case_dir) + "/";
+    Case c{std::string(m.name).substr(4), m.path, {base + "input0.bin"}, base + "expected.bin"};
     if (exists(base + "input1.bin")) c.input_paths.push_back(base + "input1.bin");
     cases.push_back(c);
   }
+  free(models);
   return cases;
 }
 
@@ -656,7 +635,7 @@ int main() {
   armnn::IRuntimePtr runtime = armnn::IRuntime::Create(armnn::IRuntime::CreationOptions());
   if (!has_cpuref(runtime.get())) {
     const char *reason = "Arm NN's CpuRef backend is absent (Debian libarmnn-cpuref-backend22)";
-    if (!deps_required()) return t_skip(kTestName, reason);
+    if (!t_test_deps_required()) return t_skip(kTestName, reason);
     fprintf(stderr, "FAIL: %s: %s although the test command installs it\n", kTestName, reason);
     return 1;
   }

@@ -23,13 +23,6 @@ constexpr const char *kTestName = "tflite/test-verifier";
 
 #ifdef Q8_VERIFIER_MISSING
 
-// scripts/test.sh installs the flatbuffers packages and says so; CI systems set CI.
-static bool deps_required() {
-  const char *req = getenv("Q8_REQUIRE_TEST_DEPS");
-  const char *ci = getenv("CI");
-  return (req != nullptr && strcmp(req, "1") == 0) ||
-         (ci != nullptr && (strcmp(ci, "true") == 0 || strcmp(ci, "1") == 0));
-}
 
 int main() {
 #ifdef __aarch64__
@@ -37,7 +30,7 @@ int main() {
 #else
   const char *where = "";
 #endif
-  if (Q8_VERIFIER_PACKAGES_FOUND == 0 && deps_required()) {
+  if (Q8_VERIFIER_PACKAGES_FOUND == 0 && t_test_deps_required()) {
     fprintf(stderr, "FAIL: %s: missing %s%s although the test command installs it\n", kTestName,
             Q8_VERIFIER_MISSING, where);
     return 1;
@@ -100,21 +93,13 @@ bool read_file(const std::string &path, const std::string &label, File *out) {
   return true;
 }
 
-// Names in dir ending in suffix, sorted; empty when dir is absent.
+// Names of the files in dir ending in suffix, sorted; empty when dir is absent.
 std::vector<std::string> names_in(const std::string &dir, const char *suffix) {
-  std::vector<std::string> names;
-  DIR *d = opendir(dir.c_str());
-  if (d == nullptr) return names;
-  size_t n = strlen(suffix);
-  while (const dirent *e = readdir(d)) {
-    std::string name = e->d_name;
-    if (name[0] != '.' && name.size() > n && name.compare(name.size() - n, n, suffix) == 0) {
-      names.push_back(name);
-    }
-  }
-  closedir(d);
-  std::sort(names.begin(), names.end());
-  return names;
+  char **names = nullptr;
+  int n = t_list_dir(dir.c_str(), suffix, 0, &names);
+  std::vector<std::string> out(names, names + n);
+  t_free_names(names, n);
+  return out;
 }
 
 // The flatbuffers library's verifier with explicit limits: TFLite tables nest about 5 deep, and
@@ -386,19 +371,15 @@ int check_broken(const File &good) {
 
 std::vector<File> shared_models() {
   std::vector<File> models;
-  std::string root = Q8_TESTDATA_DIR;
-  for (const std::string &name : names_in(root + "/tflite", ".tflite")) {
+  t_model_path *paths = nullptr;
+  int n = t_shared_models(Q8_TESTDATA_DIR, &paths);
+  std::string root = std::string(Q8_TESTDATA_DIR) + "/";
+  for (int i = 0; i < n; i++) {
     File f;
-    if (read_file(root + "/tflite/" + name, "tflite/" + name, &f)) models.push_back(std::move(f));
+    std::string label = std::string(paths[i].path).substr(root.size());
+    if (read_file(paths[i].path, label, &f)) models.push_back(std::move(f));
   }
-  for (const std::string &op : names_in(root + "/ops", "")) {
-    std::string path = root + "/ops/" + op + "/model.tflite";
-    FILE *probe = fopen(path.c_str(), "rb");
-    if (probe == nullptr) continue;
-    fclose(probe);
-    File f;
-    if (read_file(path, "ops/" + op + "/model.tflite", &f)) models.push_back(std::move(f));
-  }
+  free(paths);
   return models;
 }
 

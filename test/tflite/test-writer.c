@@ -204,30 +204,10 @@ static int round_trip_file(const char *path, const char *name) {
 
 /* Every .tflite of testdata/tflite and every ops/<case>/model.tflite. */
 static int round_trip_shared_models(const char *root) {
-  int count = 0;
-  char dir[1100], path[2048], name[300];
-  snprintf(dir, sizeof dir, "%s/tflite", root);
-  DIR *d = opendir(dir);
-  T_CHECK(d != NULL, "cannot list %s", dir);
-  for (struct dirent *e; d != NULL && (e = readdir(d)) != NULL;) {
-    size_t n = strlen(e->d_name);
-    if (n < 8 || strcmp(e->d_name + n - 7, ".tflite") != 0) continue;
-    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-    snprintf(name, sizeof name, "%.*s", (int)(n - 7), e->d_name);
-    count += round_trip_file(path, name);
-  }
-  if (d != NULL) closedir(d);
-  snprintf(dir, sizeof dir, "%s/ops", root);
-  d = opendir(dir);
-  T_CHECK(d != NULL, "cannot list %s", dir);
-  for (struct dirent *e; d != NULL && (e = readdir(d)) != NULL;) {
-    if (e->d_name[0] == '.') continue;
-    snprintf(path, sizeof path, "%s/%s/model.tflite", dir, e->d_name);
-    if (access(path, R_OK) != 0) continue;
-    snprintf(name, sizeof name, "ops-%s", e->d_name);
-    count += round_trip_file(path, name);
-  }
-  if (d != NULL) closedir(d);
+  t_model_path *models = NULL;
+  int n = t_shared_models(root, &models), count = 0;
+  for (int i = 0; i < n; i++) count += round_trip_file(models[i].path, models[i].name);
+  free(models);
   return count;
 }
 

@@ -1,6 +1,7 @@
 /* Minimal test harness shared by every q8 test program. */
 #include "test-util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -124,4 +125,80 @@ int q8_test_keep_written(const char *name, const void *data, size_t size) {
     return -1;
   }
   return 0;
+}
+
+static int compare_names(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int is_dir(const char *dir, const char *name) {
+  char path[2048];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int t_list_dir(const char *dir, const char *suffix, int want_dirs, char ***names) {
+  *names = NULL;
+  DIR *d = opendir(dir);
+  if (d == NULL) return 0;
+  int count = 0, cap = 0;
+  size_t n_suffix = strlen(suffix);
+  for (struct dirent *e; (e = readdir(d)) != NULL;) {
+    size_t n = strlen(e->d_name);
+    if (e->d_name[0] == '.' || n < n_suffix || strcmp(e->d_name + n - n_suffix, suffix) != 0 ||
+        is_dir(dir, e->d_name) != (want_dirs != 0))
+      continue;
+    if (count == cap) {
+      cap = cap ? 2 * cap : 64;
+      char **grown = realloc(*names, (size_t)cap * sizeof *grown);
+      if (grown == NULL) break;
+      *names = grown;
+    }
+    (*names)[count] = strdup(e->d_name);
+    if ((*names)[count] != NULL) count++;
+  }
+  closedir(d);
+  if (count > 0) qsort(*names, (size_t)count, sizeof **names, compare_names);
+  return count;
+}
+
+void t_free_names(char **names, int count) {
+  for (int i = 0; i < count; i++) free(names[i]);
+  free(names);
+}
+
+static int file_exists(const char *path) { return access(path, R_OK) == 0; }
+
+int t_shared_models(const char *root, t_model_path **models) {
+  char tflite[1100], ops[1100];
+  snprintf(tflite, sizeof tflite, "%s/tflite", root);
+  snprintf(ops, sizeof ops, "%s/ops", root);
+  char **files = NULL, **cases = NULL;
+  int n_files = t_list_dir(tflite, ".tflite", 0, &files);
+  int n_cases = t_list_dir(ops, "", 1, &cases);
+  *models = calloc((size_t)(n_files + n_cases) + 1, sizeof **models);
+  int n = 0;
+  for (int i = 0; *models != NULL && i < n_files; i++) {
+    t_model_path *m = &(*models)[n++];
+    snprintf(m->name, sizeof m->name, "%.*s", (int)(strlen(files[i]) - 7), files[i]);
+    snprintf(m->path, sizeof m->path, "%s/%s", tflite, files[i]);
+  }
+  for (int i = 0; *models != NULL && i < n_cases; i++) {
+    t_model_path *m = &(*models)[n];
+    snprintf(m->case_dir, sizeof m->case_dir, "%s/%s", ops, cases[i]);
+    snprintf(m->path, sizeof m->path, "%s/model.tflite", m->case_dir);
+    snprintf(m->name, sizeof m->name, "ops-%s", cases[i]);
+    if (file_exists(m->path)) n++;
+  }
+  t_free_names(files, n_files);
+  t_free_names(cases, n_cases);
+  return n;
+}
+
+int t_test_deps_required(void) {
+  const char *required = getenv("Q8_REQUIRE_TEST_DEPS");
+  const char *ci = getenv("CI");
+  return (required != NULL && strcmp(required, "1") == 0) ||
+         (ci != NULL && (strcmp(ci, "true") == 0 || strcmp(ci, "1") == 0));
 }

@@ -66,6 +66,27 @@ void *t_read_file(const char *path, size_t *size);
    stored or not asked for; -1, with a check failure recorded, when it cannot be stored. */
 int q8_test_keep_written(const char *name, const void *data, size_t size);
 
+/* Sorted names of the entries of dir (files, or directories when want_dirs) whose names end
+   in suffix ("" for all), skipping names that start with '.'. Returns the count (0 when dir is
+   absent) and *names, to release with t_free_names. */
+int t_list_dir(const char *dir, const char *suffix, int want_dirs, char ***names);
+void t_free_names(char **names, int count);
+
+/* A shared model: tflite/<name>.tflite, or ops/<case>/model.tflite with its case folder. */
+typedef struct t_model_path {
+  char name[256];     /* "person_detect" or "ops-add_int8" */
+  char path[1400];    /* the .tflite file */
+  char case_dir[1200]; /* ops/<case> folder (input0.bin, expected.bin), "" for tflite/ */
+} t_model_path;
+
+/* Every shared model under root (the shared testdata folder): tflite/ files, then ops cases,
+   each group sorted. Returns the count and a malloc'd array (free()). */
+int t_shared_models(const char *root, t_model_path **models);
+
+/* True when the test command promised to install every test dependency
+   (Q8_REQUIRE_TEST_DEPS=1, or CI=true/1): a missing one is then a failure, not a skip. */
+int t_test_deps_required(void);
+
 #ifdef __cplusplus
 }
 #endif
