@@ -5,9 +5,12 @@
 
 #include "train/gemm.h"
 
+/* A 4x8 tile is 8 accumulators of 4 floats: it fits the 16 vector registers of baseline
+   x86-64 (SSE2) with room for the operands, and NEON's 32 (4x16 or 6x8 spill on SSE2 and run
+   4 to 5 times slower). */
 enum {
   MR = 4,   /* rows of the register tile */
-  NR = 16,  /* columns of the register tile */
+  NR = 8,   /* columns of the register tile */
   KC = 256, /* depth of one packed block */
   MC = 128, /* rows of A packed at a time */
   NC = 512  /* columns of B packed at a time */

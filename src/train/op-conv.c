@@ -6,8 +6,9 @@
 
 #include "train/ops.h"
 
-/* Column-buffer floats per chunk: 64 Ki floats (256 KiB), within a core's L2. */
-enum { COL_CHUNK_FLOATS = 1 << 16 };
+/* Column-buffer floats per chunk: 256 Ki floats (1 MiB): large enough that OpenBLAS's packing
+   of the weights is amortised over many rows, small enough to stay near the core. */
+enum { COL_CHUNK_FLOATS = 1 << 18 };
 
 typedef struct conv_geom {
   int32_t batch, h, w, c;   /* input */
@@ -76,11 +77,10 @@ static void im2col(const conv_geom *geo, const float *x, int64_t r0, int64_t r1,
       }
       for (int32_t kx = 0; kx < geo->kw; kx++, dst += c) {
         const int32_t ix = ox * geo->sw - geo->pad_left + kx;
-        if (ix < 0 || ix >= geo->w) {
-          memset(dst, 0, c * sizeof *dst);
-        } else {
-          memcpy(dst, image + ((size_t)iy * geo->w + ix) * c, c * sizeof *dst);
-        }
+        const float *src = image + ((size_t)iy * geo->w + ix) * c;
+        const bool inside = ix >= 0 && ix < geo->w;
+        /* A loop, not memcpy: channels are few in early layers (one in the first). */
+        for (size_t i = 0; i < c; i++) dst[i] = inside ? src[i] : 0.0f;
       }
     }
   }

@@ -75,7 +75,7 @@ static int check_case(t_rng *rng, bool ta, bool tb, int32_t m, int32_t n, int32_
 int main(void) {
   t_rng rng = {t_seed(0x6e33)};
   float *workspace = malloc(Q8T_GEMM_WORKSPACE_FLOATS * sizeof *workspace);
-  const int32_t sizes[] = {1, 3, 4, 5, 15, 16, 17, 33, 127, 129, 255, 257, 520};
+  const int32_t sizes[] = {1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 33, 127, 129, 255, 257, 520};
   const int32_t n_sizes = (int32_t)(sizeof sizes / sizeof *sizes);
   const q8t_gemm_backend backends[] = {Q8T_GEMM_PORTABLE, Q8T_GEMM_AUTO};
   int failures = 0;
