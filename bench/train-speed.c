@@ -1,0 +1,180 @@
+/* Training speed of the float engine: images per second of full training steps (forward,
+   backward, SGD) on random images, per model, thread count and matrix-product backend, with
+   the 2-thread / 1-thread ratio measured in the same run. --profile adds each node's forward
+   and backward time. Run pinned: bench/train-speed.sh (taskset). Not a test. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "train/graph.h"
+#include "train/models.h"
+#include "train/ops.h"
+#include "train/optimizer.h"
+#include "train/rng.h"
+#include "train/trainer.h"
+
+typedef struct config {
+  const char *models[8];
+  int n_models;
+  int threads[4];
+  int n_threads;
+  int batch;
+  double seconds;
+  q8t_gemm_backend gemm;
+  bool profile;
+} config;
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void usage(void) {
+  fprintf(stderr,
+          "usage: train-speed [--model NAME]... [--threads N]... [--batch 64] [--seconds 10]\n"
+          "                   [--gemm auto|portable] [--profile]\n"
+          "models: fm-cnn fm-mobilenet fm-resnet (default: fm-cnn fm-mobilenet); threads "
+          "default 1 and 2\n");
+  exit(2);
+}
+
+static config parse(int argc, char **argv) {
+  config c = {.batch = 64, .seconds = 10, .gemm = Q8T_GEMM_AUTO};
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (strcmp(a, "--profile") == 0) {
+      c.profile = true;
+      continue;
+    }
+    if (v == NULL) usage();
+    i++;
+    if (strcmp(a, "--model") == 0 && c.n_models < 8) {
+      c.models[c.n_models++] = v;
+    } else if (strcmp(a, "--threads") == 0 && c.n_threads < 4) {
+      c.threads[c.n_threads++] = atoi(v);
+    } else if (strcmp(a, "--batch") == 0) {
+      c.batch = atoi(v);
+    } else if (strcmp(a, "--seconds") == 0) {
+      c.seconds = atof(v);
+    } else if (strcmp(a, "--gemm") == 0) {
+      c.gemm = strcmp(v, "portable") == 0 ? Q8T_GEMM_PORTABLE : Q8T_GEMM_AUTO;
+    } else {
+      usage();
+    }
+  }
+  if (c.n_models == 0) {
+    c.models[c.n_models++] = "fm-cnn";
+    c.models[c.n_models++] = "fm-mobilenet";
+  }
+  if (c.n_threads == 0) {
+    c.threads[c.n_threads++] = 1;
+    c.threads[c.n_threads++] = 2;
+  }
+  return c;
+}
+
+typedef struct node_time {
+  double forward, backward;
+} node_time;
+
+/* One training step, node by node with timers when times is not NULL. */
+static void step(q8t_graph *g, const q8t_sgd *sgd, node_time *times) {
+  if (times == NULL) {
+    q8t_graph_forward(g, true);
+    q8t_graph_backward(g);
+  } else {
+    g->training = true;
+    for (int32_t n = 0; n < g->n_nodes; n++) {
+      const double t0 = now();
+      q8t_op_table[g->nodes[n].op]->forward(g, &g->nodes[n]);
+      times[n].forward += now() - t0;
+    }
+    g->forward_ran = true;
+    g->tensors[g->loss].grad[0] = 1.0f;
+    for (int32_t n = g->n_nodes - 1; n >= 0; n--) {
+      if (g->tensors[g->nodes[n].output].grad == NULL) continue;
+      const double t0 = now();
+      q8t_op_table[g->nodes[n].op]->backward(g, &g->nodes[n]);
+      times[n].backward += now() - t0;
+    }
+  }
+  q8t_sgd_step(g, sgd, 0.01f);
+}
+
+static int run(const config *c, const char *model, int threads, double *images_per_second) {
+  q8t_graph *g;
+  q8_error err;
+  const q8t_graph_options o = {.batch = c->batch, .threads = threads, .gemm = c->gemm};
+  int32_t logits;
+  if (q8t_graph_init(&o, &g, &err) != Q8_OK || q8t_model_build(g, model, &logits, &err) != Q8_OK) {
+    fprintf(stderr, "%s: %s\n", model, err.message);
+    q8t_graph_free(g);
+    return 1;
+  }
+  if (q8t_graph_allocate(g) != Q8_OK || q8t_graph_init_parameters(g, 1) != Q8_OK) {
+    fprintf(stderr, "%s: %s\n", model, g->error.message);
+    q8t_graph_free(g);
+    return 1;
+  }
+  /* Random images and labels: the speed does not depend on the values. */
+  const int64_t count = 4 * (int64_t)c->batch;
+  uint8_t *pixels = malloc((size_t)count * 28 * 28), *labels = malloc((size_t)count);
+  q8t_rng rng;
+  q8t_rng_seed(&rng, 1, 0);
+  for (int64_t i = 0; i < count * 28 * 28; i++) pixels[i] = (uint8_t)q8t_rng_next(&rng);
+  for (int64_t i = 0; i < count; i++) labels[i] = (uint8_t)q8t_rng_below(&rng, 10);
+  const q8t_images images = {pixels, labels, count, 28, 28, 1};
+  const q8t_sgd sgd = {0.9f, 5e-4f};
+  node_time *times = c->profile ? calloc((size_t)g->n_nodes, sizeof *times) : NULL;
+  for (int i = 0; i < 3; i++) {
+    q8t_load_batch(g, &images, NULL, (i % 4) * c->batch, c->batch, &err);
+    step(g, &sgd, NULL);
+  }
+  int64_t steps = 0;
+  const double start = now();
+  double elapsed = 0;
+  while (elapsed < c->seconds) {
+    q8t_load_batch(g, &images, NULL, (steps % 4) * c->batch, c->batch, &err);
+    step(g, &sgd, times);
+    steps++;
+    elapsed = now() - start;
+  }
+  *images_per_second = (double)steps * c->batch / elapsed;
+  printf("%-13s threads %d  %-8s batch %d: %8.1f images/s  %7.2f ms/step  (%lld steps, %.1f MiB)\n",
+         model, threads, q8t_gemm_backend_name(c->gemm), c->batch, *images_per_second,
+         1e3 * elapsed / (double)steps, (long long)steps,
+         (double)q8t_graph_memory_bytes(g) / (1 << 20));
+  if (times != NULL) {
+    for (int32_t n = 0; n < g->n_nodes; n++) {
+      printf("    %-22s %-16s forward %7.3f ms  backward %7.3f ms\n", g->nodes[n].name,
+             q8t_op_name(g->nodes[n].op), 1e3 * times[n].forward / (double)steps,
+             1e3 * times[n].backward / (double)steps);
+    }
+  }
+  free(times);
+  free(pixels);
+  free(labels);
+  q8t_graph_free(g);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  const config c = parse(argc, argv);
+  for (int m = 0; m < c.n_models; m++) {
+    double first = 0;
+    for (int t = 0; t < c.n_threads; t++) {
+      double ips;
+      if (run(&c, c.models[m], c.threads[t], &ips) != 0) return 1;
+      if (t == 0) {
+        first = ips;
+      } else {
+        printf("%-13s %d threads / %d: %.2fx\n", c.models[m], c.threads[t], c.threads[0],
+               ips / first);
+      }
+    }
+  }
+  return 0;
+}
