@@ -22,6 +22,7 @@ typedef struct config {
   int batch;
   double seconds;
   q8t_gemm_backend gemm;
+  q8t_isa isa;
   bool profile;
 } config;
 
@@ -34,7 +35,7 @@ static double now(void) {
 static void usage(void) {
   fprintf(stderr,
           "usage: train-speed [--model NAME]... [--threads N]... [--batch 64] [--seconds 10]\n"
-          "                   [--gemm auto|portable] [--profile]\n"
+          "                   [--gemm auto|portable] [--isa auto|scalar|avx2] [--profile]\n"
           "models: fm-cnn fm-mobilenet fm-resnet (default: fm-cnn fm-mobilenet); threads "
           "default 1 and 2\n");
   exit(2);
@@ -59,6 +60,10 @@ static config parse(int argc, char **argv) {
       c.batch = atoi(v);
     } else if (strcmp(a, "--seconds") == 0) {
       c.seconds = atof(v);
+    } else if (strcmp(a, "--isa") == 0) {
+      c.isa = strcmp(v, "scalar") == 0 ? Q8T_ISA_SCALAR
+              : strcmp(v, "avx2") == 0 ? Q8T_ISA_AVX2
+                                       : Q8T_ISA_AUTO;
     } else if (strcmp(a, "--gemm") == 0) {
       c.gemm = strcmp(v, "portable") == 0 ? Q8T_GEMM_PORTABLE : Q8T_GEMM_AUTO;
     } else {
@@ -89,7 +94,7 @@ static void step(q8t_graph *g, const q8t_sgd *sgd, node_time *times) {
     g->training = true;
     for (int32_t n = 0; n < g->n_nodes; n++) {
       const double t0 = now();
-      q8t_op_table[g->nodes[n].op]->forward(g, &g->nodes[n]);
+      g->ops[g->nodes[n].op]->forward(g, &g->nodes[n]);
       times[n].forward += now() - t0;
     }
     g->forward_ran = true;
@@ -97,7 +102,7 @@ static void step(q8t_graph *g, const q8t_sgd *sgd, node_time *times) {
     for (int32_t n = g->n_nodes - 1; n >= 0; n--) {
       if (g->tensors[g->nodes[n].output].grad == NULL) continue;
       const double t0 = now();
-      q8t_op_table[g->nodes[n].op]->backward(g, &g->nodes[n]);
+      g->ops[g->nodes[n].op]->backward(g, &g->nodes[n]);
       times[n].backward += now() - t0;
     }
   }
@@ -107,7 +112,8 @@ static void step(q8t_graph *g, const q8t_sgd *sgd, node_time *times) {
 static int run(const config *c, const char *model, int threads, double *images_per_second) {
   q8t_graph *g;
   q8_error err;
-  const q8t_graph_options o = {.batch = c->batch, .threads = threads, .gemm = c->gemm};
+  const q8t_graph_options o = {
+      .batch = c->batch, .threads = threads, .gemm = c->gemm, .isa = c->isa};
   int32_t logits;
   if (q8t_graph_init(&o, &g, &err) != Q8_OK || q8t_model_build(g, model, &logits, &err) != Q8_OK) {
     fprintf(stderr, "%s: %s\n", model, err.message);
@@ -143,10 +149,12 @@ static int run(const config *c, const char *model, int threads, double *images_p
     elapsed = now() - start;
   }
   *images_per_second = (double)steps * c->batch / elapsed;
-  printf("%-13s threads %d  %-8s batch %d: %8.1f images/s  %7.2f ms/step  (%lld steps, %.1f MiB)\n",
-         model, threads, q8t_gemm_backend_name(c->gemm), c->batch, *images_per_second,
-         1e3 * elapsed / (double)steps, (long long)steps,
-         (double)q8t_graph_memory_bytes(g) / (1 << 20));
+  printf(
+      "%-13s threads %d  %-8s %-6s batch %d: %7.1f images/s  %7.2f ms/step  (%lld steps, "
+      "%.1f MiB)\n",
+      model, threads, q8t_gemm_backend_name(c->gemm), q8t_isa_name(g->isa), c->batch,
+      *images_per_second, 1e3 * elapsed / (double)steps, (long long)steps,
+      (double)q8t_graph_memory_bytes(g) / (1 << 20));
   if (times != NULL) {
     for (int32_t n = 0; n < g->n_nodes; n++) {
       printf("    %-22s %-16s forward %7.3f ms  backward %7.3f ms\n", g->nodes[n].name,

@@ -48,8 +48,8 @@ static int32_t add_tensor(q8t_graph *g, const char *node, const char *what, q8t_
   }
   for (int32_t d = 0; d < rank; d++) {
     if (dims[d] < 1) {
-      return build_fail(g, Q8_ERROR_INVALID_ARGUMENT, "tensor %s: dimension %d is %d", name,
-                        (int)d, (int)dims[d]);
+      return build_fail(g, Q8_ERROR_INVALID_ARGUMENT, "tensor %s: dimension %d is %d", name, (int)d,
+                        (int)dims[d]);
     }
   }
   if (!grow((void **)&g->tensors, &g->cap_tensors, g->n_tensors + 1, sizeof *g->tensors)) {
@@ -146,8 +146,7 @@ static bool check_activation_kind(q8t_graph *g, const char *name, q8_activation 
   return false;
 }
 
-int32_t q8t_input(q8t_graph *g, const char *name, int32_t height, int32_t width,
-                  int32_t channels) {
+int32_t q8t_input(q8t_graph *g, const char *name, int32_t height, int32_t width, int32_t channels) {
   const int32_t dims[4] = {g->batch, height, width, channels};
   const int32_t id = add_tensor(g, name, NULL, Q8T_ROLE_INPUT, 4, dims, true);
   if (id >= 0 && g->input < 0) g->input = id;
@@ -155,8 +154,8 @@ int32_t q8t_input(q8t_graph *g, const char *name, int32_t height, int32_t width,
 }
 
 /* Output height and width of a window over x, with the leading pads, as TFLite computes them. */
-static bool window_geometry(q8t_graph *g, const char *name, const q8t_tensor *x,
-                            q8t_window *w, q8t_attrs *attrs, int32_t *out_h, int32_t *out_w) {
+static bool window_geometry(q8t_graph *g, const char *name, const q8t_tensor *x, q8t_window *w,
+                            q8t_attrs *attrs, int32_t *out_h, int32_t *out_w) {
   if (w->stride_h == 0) w->stride_h = 1;
   if (w->stride_w == 0) w->stride_w = 1;
   if (w->kernel_h < 1 || w->kernel_w < 1 || w->stride_h < 1 || w->stride_w < 1 ||
@@ -185,8 +184,8 @@ static bool window_geometry(q8t_graph *g, const char *name, const q8t_tensor *x,
 
 /* Shared by convolution and depthwise convolution. */
 static int32_t add_conv_node(q8t_graph *g, q8t_op op, const char *name, int32_t x,
-                             int32_t out_channels, int32_t multiplier, q8t_window window,
-                             bool bias, q8_activation activation) {
+                             int32_t out_channels, int32_t multiplier, q8t_window window, bool bias,
+                             q8_activation activation) {
   if (!check_activation(g, name, x, 4) || !check_activation_kind(g, name, activation)) return -1;
   if (out_channels < 1) {
     return build_fail(g, Q8_ERROR_INVALID_ARGUMENT, "%s: %d output channels", name,
@@ -209,9 +208,8 @@ static int32_t add_conv_node(q8t_graph *g, q8t_op op, const char *name, int32_t 
     w = add_parameter(g, name, "weights", 4, dims, Q8T_INIT_HE_NORMAL,
                       window.kernel_h * window.kernel_w, true);
   }
-  const int32_t b = bias ? add_vector(g, name, "bias", Q8T_ROLE_PARAMETER, out_channels,
-                                      Q8T_INIT_ZERO)
-                         : -1;
+  const int32_t b =
+      bias ? add_vector(g, name, "bias", Q8T_ROLE_PARAMETER, out_channels, Q8T_INIT_ZERO) : -1;
   const int32_t out_dims[4] = {g->batch, oh, ow, out_channels};
   q8t_node *node = add_node(g, op, name, 4, out_dims, true);
   if (node == NULL) return -1;
@@ -245,10 +243,10 @@ int32_t q8t_fully_connected(q8t_graph *g, const char *name, int32_t x, int32_t u
     return build_fail(g, Q8_ERROR_INVALID_ARGUMENT, "%s: %zu inputs per image", name, in);
   }
   const int32_t wdims[2] = {units, (int32_t)in};
-  const int32_t w = add_parameter(g, name, "weights", 2, wdims, Q8T_INIT_HE_NORMAL, (int32_t)in,
-                                  true);
-  const int32_t b = bias ? add_vector(g, name, "bias", Q8T_ROLE_PARAMETER, units, Q8T_INIT_ZERO)
-                         : -1;
+  const int32_t w =
+      add_parameter(g, name, "weights", 2, wdims, Q8T_INIT_HE_NORMAL, (int32_t)in, true);
+  const int32_t b =
+      bias ? add_vector(g, name, "bias", Q8T_ROLE_PARAMETER, units, Q8T_INIT_ZERO) : -1;
   const int32_t out_dims[2] = {g->batch, units};
   q8t_node *node = add_node(g, Q8T_OP_FULLY_CONNECTED, name, 2, out_dims, true);
   if (node == NULL) return -1;
@@ -288,8 +286,8 @@ q8_status q8t_batch_norm_settings(q8t_graph *g, int32_t output, float momentum, 
   }
   if (!(momentum >= 0.0f && momentum <= 1.0f) || !(epsilon > 0.0f)) {
     return q8_fail(&g->error, Q8_ERROR_INVALID_ARGUMENT,
-                   "%s: momentum %g (expected [0, 1]), epsilon %g (expected > 0)",
-                   g->nodes[n].name, momentum, epsilon);
+                   "%s: momentum %g (expected [0, 1]), epsilon %g (expected > 0)", g->nodes[n].name,
+                   momentum, epsilon);
   }
   g->nodes[n].attrs.bn_momentum = momentum;
   g->nodes[n].attrs.bn_epsilon = epsilon;
@@ -319,8 +317,8 @@ int32_t q8t_add(q8t_graph *g, const char *name, int32_t a, int32_t b, q8_activat
   bool same = at.rank == bt.rank;
   for (int32_t d = 0; same && d < at.rank; d++) same = at.dims[d] == bt.dims[d];
   if (!same) {
-    return build_fail(g, Q8_ERROR_INVALID_ARGUMENT, "%s: shapes of %s and %s differ", name,
-                      at.name, bt.name);
+    return build_fail(g, Q8_ERROR_INVALID_ARGUMENT, "%s: shapes of %s and %s differ", name, at.name,
+                      bt.name);
   }
   q8t_node *node = add_node(g, Q8T_OP_ADD, name, at.rank, at.dims, true);
   if (node == NULL) return -1;

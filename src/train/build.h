@@ -13,8 +13,7 @@
 #include "train/graph.h"
 
 /* The image input [N, height, width, channels], filled by the caller. */
-int32_t q8t_input(q8t_graph *g, const char *name, int32_t height, int32_t width,
-                  int32_t channels);
+int32_t q8t_input(q8t_graph *g, const char *name, int32_t height, int32_t width, int32_t channels);
 
 /* Window geometry shared by convolutions and pools. stride 0 means 1. */
 typedef struct q8t_window {

@@ -29,8 +29,7 @@ static inline float at(const operand *x, int32_t row, int32_t col) {
 
 /* Packs rows [i0, i0 + mc) x depth [p0, p0 + kc) of op(A) as MR-row panels, each stored
    depth-major (MR values per depth step); rows past mc are zero. */
-static void pack_a(const operand *a, int32_t i0, int32_t mc, int32_t p0, int32_t kc,
-                   float *out) {
+static void pack_a(const operand *a, int32_t i0, int32_t mc, int32_t p0, int32_t kc, float *out) {
   for (int32_t ir = 0; ir < mc; ir += MR) {
     const int32_t rows = mc - ir < MR ? mc - ir : MR;
     for (int32_t p = 0; p < kc; p++) {
@@ -40,8 +39,7 @@ static void pack_a(const operand *a, int32_t i0, int32_t mc, int32_t p0, int32_t
 }
 
 /* Packs depth [p0, p0 + kc) x columns [j0, j0 + nc) of op(B) as NR-column panels. */
-static void pack_b(const operand *b, int32_t p0, int32_t kc, int32_t j0, int32_t nc,
-                   float *out) {
+static void pack_b(const operand *b, int32_t p0, int32_t kc, int32_t j0, int32_t nc, float *out) {
   for (int32_t jr = 0; jr < nc; jr += NR) {
     const int32_t cols = nc - jr < NR ? nc - jr : NR;
     for (int32_t p = 0; p < kc; p++) {

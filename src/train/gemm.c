@@ -36,8 +36,7 @@ void q8t_sgemm(q8t_gemm_backend backend, bool trans_a, bool trans_b, int32_t m, 
      clears C without reading it) instead of relying on BLAS's quick return. */
   if (use_blas(backend) && m > 0 && n > 0 && k > 0) {
     cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
-                trans_b ? CblasTrans : CblasNoTrans, m, n, k, alpha, a, lda, b, ldb, beta, c,
-                ldc);
+                trans_b ? CblasTrans : CblasNoTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     return;
   }
 #endif

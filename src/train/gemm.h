@@ -10,8 +10,8 @@
 
 /* Which implementation q8t_sgemm calls. */
 typedef enum q8t_gemm_backend {
-  Q8T_GEMM_AUTO,     /* OpenBLAS when the build has it, else portable */
-  Q8T_GEMM_PORTABLE  /* always ours (tests, benchmarks, builds without BLAS) */
+  Q8T_GEMM_AUTO,    /* OpenBLAS when the build has it, else portable */
+  Q8T_GEMM_PORTABLE /* always ours (tests, benchmarks, builds without BLAS) */
 } q8t_gemm_backend;
 
 /* Floats of workspace the portable kernel needs per call (packed panels of A and B). */

@@ -29,7 +29,8 @@ q8_status q8t_graph_init(const q8t_graph_options *options, q8t_graph **graph, q8
   g->options = *options;
   g->batch = options->batch;
   g->input = g->labels = g->logits = g->loss = -1;
-  q8_status st = q8t_threads_init(options->threads, &g->threads, error);
+  q8_status st = q8t_op_table_for(options->isa, &g->ops, &g->isa, error);
+  if (st == Q8_OK) st = q8t_threads_init(options->threads, &g->threads, error);
   if (st != Q8_OK) {
     free(g);
     return st;
@@ -143,7 +144,7 @@ static q8_status allocate_scratch(q8t_graph *g) {
   size_t floats = 0;
   for (int32_t n = 0; n < g->n_nodes; n++) {
     q8t_node *node = &g->nodes[n];
-    const q8t_op_impl *impl = q8t_op_table[node->op];
+    const q8t_op_impl *impl = g->ops[node->op];
     node->scratch_floats = impl->scratch_floats ? impl->scratch_floats(g, node) : 0;
     if (node->scratch_floats > floats) floats = node->scratch_floats;
   }
@@ -197,9 +198,15 @@ q8_status q8t_graph_init_parameters(q8t_graph *g, uint64_t seed) {
     const double std = t->fan_in > 0 ? sqrt(2.0 / t->fan_in) : 0.0;
     for (size_t j = 0; j < n; j++) {
       switch (t->init) {
-        case Q8T_INIT_ZERO: t->data[j] = 0.0f; break;
-        case Q8T_INIT_ONE: t->data[j] = 1.0f; break;
-        case Q8T_INIT_HE_NORMAL: t->data[j] = (float)(std * q8t_rng_normal(&rng)); break;
+        case Q8T_INIT_ZERO:
+          t->data[j] = 0.0f;
+          break;
+        case Q8T_INIT_ONE:
+          t->data[j] = 1.0f;
+          break;
+        case Q8T_INIT_HE_NORMAL:
+          t->data[j] = (float)(std * q8t_rng_normal(&rng));
+          break;
       }
     }
     if (t->momentum != NULL) memset(t->momentum, 0, n * sizeof *t->momentum);
@@ -209,8 +216,8 @@ q8_status q8t_graph_init_parameters(q8t_graph *g, uint64_t seed) {
 
 q8_status q8t_graph_set_batch(q8t_graph *g, int32_t batch) {
   if (batch < 1 || batch > g->options.batch) {
-    return q8_fail(&g->error, Q8_ERROR_INVALID_ARGUMENT, "batch %d: expected 1 to %d",
-                   (int)batch, (int)g->options.batch);
+    return q8_fail(&g->error, Q8_ERROR_INVALID_ARGUMENT, "batch %d: expected 1 to %d", (int)batch,
+                   (int)g->options.batch);
   }
   for (int32_t i = 0; i < g->n_tensors; i++) {
     if (g->tensors[i].batched) g->tensors[i].dims[0] = batch;
@@ -235,9 +242,8 @@ static q8_status check_labels(q8t_graph *g) {
   const int32_t classes = g->tensors[g->logits].dims[1];
   for (int32_t i = 0; i < g->batch; i++) {
     if (labels[i] < 0 || labels[i] >= classes) {
-      return q8_fail(&g->error, Q8_ERROR_INVALID_ARGUMENT,
-                     "labels[%d] = %d: expected 0 to %d", (int)i, (int)labels[i],
-                     (int)classes - 1);
+      return q8_fail(&g->error, Q8_ERROR_INVALID_ARGUMENT, "labels[%d] = %d: expected 0 to %d",
+                     (int)i, (int)labels[i], (int)classes - 1);
     }
   }
   return Q8_OK;
@@ -251,7 +257,7 @@ q8_status q8t_graph_forward(q8t_graph *g, bool training) {
   g->training = training;
   for (int32_t n = 0; n < g->n_nodes; n++) {
     q8t_node *node = &g->nodes[n];
-    q8t_op_table[node->op]->forward(g, node);
+    g->ops[node->op]->forward(g, node);
   }
   g->forward_ran = true;
   return Q8_OK;
@@ -268,7 +274,7 @@ q8_status q8t_graph_backward(q8t_graph *g) {
   for (int32_t n = g->n_nodes - 1; n >= 0; n--) {
     q8t_node *node = &g->nodes[n];
     if (g->tensors[node->output].grad == NULL) continue; /* nothing trained upstream */
-    q8t_op_table[node->op]->backward(g, node);
+    g->ops[node->op]->backward(g, node);
   }
   return Q8_OK;
 }

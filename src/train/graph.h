@@ -64,24 +64,24 @@ typedef enum q8t_init {
 typedef struct q8t_tensor {
   char name[Q8T_NAME_MAX]; /* unique in the graph: "conv1", "conv1/weights", "conv1/bn/gamma" */
   q8t_role role;
-  q8_type type;            /* Q8_TYPE_FLOAT32, or Q8_TYPE_INT32 (labels) */
+  q8_type type; /* Q8_TYPE_FLOAT32, or Q8_TYPE_INT32 (labels) */
   /* Shape. Activations are NHWC ([N, H, W, C]) or [N, C]; conv weights [O, KH, KW, I],
      depthwise weights [1, KH, KW, C * multiplier], fully connected weights [O, I] (TFLite's
      layouts); per-channel vectors [C]. */
   int32_t rank;
   int32_t dims[Q8T_MAX_RANK];
-  bool batched;            /* dims[0] is the batch: it follows q8t_graph_set_batch */
+  bool batched; /* dims[0] is the batch: it follows q8t_graph_set_batch */
   q8t_init init;
-  int32_t fan_in;          /* for Q8T_INIT_HE_NORMAL */
-  bool decay;              /* weight decay applies (conv and fully connected weights) */
-  bool grad_wanted;        /* an input whose gradient the caller wants (gradient checks,
-                              saliency); set before q8t_graph_allocate */
-  int32_t producer;        /* node writing it, -1 for inputs, parameters and state */
+  int32_t fan_in;   /* for Q8T_INIT_HE_NORMAL */
+  bool decay;       /* weight decay applies (conv and fully connected weights) */
+  bool grad_wanted; /* an input whose gradient the caller wants (gradient checks,
+                       saliency); set before q8t_graph_allocate */
+  int32_t producer; /* node writing it, -1 for inputs, parameters and state */
   /* Buffers (64-byte aligned), sized for the batch capacity; NULL before allocation. */
-  float *data;             /* float32 values */
-  int32_t *i32;            /* int32 values (Q8_TYPE_INT32 only; data is NULL then) */
-  float *grad;             /* d loss / d value; NULL where no gradient flows */
-  float *momentum;         /* SGD velocity, parameters only */
+  float *data;     /* float32 values */
+  int32_t *i32;    /* int32 values (Q8_TYPE_INT32 only; data is NULL then) */
+  float *grad;     /* d loss / d value; NULL where no gradient flows */
+  float *momentum; /* SGD velocity, parameters only */
 } q8t_tensor;
 
 typedef enum q8t_op {
@@ -113,20 +113,25 @@ typedef enum q8t_op {
 /* Input slots, by op, so that code says which input it means. */
 enum { Q8T_IN_X = 0, Q8T_IN_WEIGHTS = 1, Q8T_IN_BIAS = 2 };
 enum { Q8T_BN_GAMMA = 1, Q8T_BN_BETA = 2 };
-enum { Q8T_BN_MOVING_MEAN = 0, Q8T_BN_MOVING_VAR = 1, Q8T_BN_BATCH_MEAN = 2, Q8T_BN_BATCH_INV_STD = 3 };
+enum {
+  Q8T_BN_MOVING_MEAN = 0,
+  Q8T_BN_MOVING_VAR = 1,
+  Q8T_BN_BATCH_MEAN = 2,
+  Q8T_BN_BATCH_INV_STD = 3
+};
 enum { Q8T_ADD_A = 0, Q8T_ADD_B = 1 };
 enum { Q8T_CE_LOGITS = 0, Q8T_CE_LABELS = 1 };
 enum { Q8T_CE_PROBABILITIES = 0 };
 
 /* A node's attributes: everything TFLite's operator options need, and the layer's settings. */
 typedef struct q8t_attrs {
-  int32_t kernel_h, kernel_w;  /* conv, depthwise conv, pools */
+  int32_t kernel_h, kernel_w; /* conv, depthwise conv, pools */
   int32_t stride_h, stride_w;
   q8_padding padding;
-  int32_t pad_top, pad_left;   /* leading padding, as q8_conv_out_size computes it */
-  int32_t depth_multiplier;    /* depthwise conv */
-  q8_activation activation;    /* fused into the output: NONE, RELU or RELU6 */
-  float bn_momentum;           /* moving = (1 - momentum) * moving + momentum * batch */
+  int32_t pad_top, pad_left; /* leading padding, as q8_conv_out_size computes it */
+  int32_t depth_multiplier;  /* depthwise conv */
+  q8_activation activation;  /* fused into the output: NONE, RELU or RELU6 */
+  float bn_momentum;         /* moving = (1 - momentum) * moving + momentum * batch */
   float bn_epsilon;
 } q8t_attrs;
 
@@ -137,20 +142,33 @@ typedef struct q8t_node {
   int32_t inputs[Q8T_MAX_INPUTS]; /* tensor indices; -1 for an absent optional input */
   int32_t output;
   int32_t n_state;
-  int32_t state[Q8T_MAX_STATE];   /* tensors of the node's own besides its parameters */
+  int32_t state[Q8T_MAX_STATE]; /* tensors of the node's own besides its parameters */
   q8t_attrs attrs;
   /* Set by q8t_graph_allocate. Backward overwrites an input's gradient when it is the first
      node (in backward order) to reach that tensor, and adds to it otherwise: a tensor read by
      several nodes (a residual connection) collects every contribution, and no gradient
      buffer needs clearing before the pass. */
   bool accumulate[Q8T_MAX_INPUTS];
-  size_t scratch_floats;          /* per thread */
+  size_t scratch_floats; /* per thread */
 } q8t_node;
 
+/* Which compilation of the layers runs (DESIGN.md's ISA tokens). */
+typedef enum q8t_isa {
+  Q8T_ISA_AUTO,   /* the best this build and CPU have */
+  Q8T_ISA_SCALAR, /* the baseline compilation (vectorized by the compiler for SSE2 or NEON) */
+  Q8T_ISA_AVX2    /* x86-64 with AVX2 and FMA (-march=x86-64-v3) */
+} q8t_isa;
+
+/* "auto", "scalar", "avx2". */
+const char *q8t_isa_name(q8t_isa isa);
+
+struct q8t_op_impl;
+
 typedef struct q8t_graph_options {
-  int32_t batch;           /* batch capacity, >= 1 */
-  int32_t threads;         /* >= 1: this graph's own thread pool */
-  q8t_gemm_backend gemm;   /* Q8T_GEMM_AUTO: OpenBLAS when the build has it */
+  int32_t batch;         /* batch capacity, >= 1 */
+  int32_t threads;       /* >= 1: this graph's own thread pool */
+  q8t_gemm_backend gemm; /* Q8T_GEMM_AUTO: OpenBLAS when the build has it */
+  q8t_isa isa;           /* Q8T_ISA_AUTO; forcing one the CPU lacks fails at init */
 } q8t_graph_options;
 
 typedef struct q8t_graph {
@@ -158,13 +176,15 @@ typedef struct q8t_graph {
   int32_t n_tensors, cap_tensors;
   q8t_tensor *tensors;
   int32_t n_nodes, cap_nodes;
-  q8t_node *nodes;          /* in execution order (each reads only earlier outputs) */
-  int32_t batch;            /* current batch, <= options.batch */
-  bool training;            /* mode of the last forward */
-  bool allocated;           /* every tensor has its buffers */
-  bool forward_ran;         /* a forward ran since the last allocation or batch change */
+  q8t_node *nodes;  /* in execution order (each reads only earlier outputs) */
+  int32_t batch;    /* current batch, <= options.batch */
+  bool training;    /* mode of the last forward */
+  bool allocated;   /* every tensor has its buffers */
+  bool forward_ran; /* a forward ran since the last allocation or batch change */
+  q8t_isa isa;      /* resolved: never AUTO */
+  const struct q8t_op_impl *const *ops; /* the layers' table for isa, indexed by q8t_op */
   q8t_threads *threads;
-  float **scratch;          /* per thread, scratch_floats each */
+  float **scratch; /* per thread, scratch_floats each */
   size_t scratch_floats;
   /* Tensors the builders remember, -1 when absent. */
   int32_t input, labels, logits, loss;

@@ -12,12 +12,15 @@
 const char *const q8t_model_names[] = {"fm-cnn", "fm-mobilenet", "fm-resnet", NULL};
 
 static q8t_window same3x3(int32_t stride) {
-  return (q8t_window){.kernel_h = 3, .kernel_w = 3, .stride_h = stride, .stride_w = stride,
+  return (q8t_window){.kernel_h = 3,
+                      .kernel_w = 3,
+                      .stride_h = stride,
+                      .stride_w = stride,
                       .padding = Q8_PADDING_SAME};
 }
 
-static const q8t_window pointwise = {.kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1,
-                                     .padding = Q8_PADDING_SAME};
+static const q8t_window pointwise = {
+    .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .padding = Q8_PADDING_SAME};
 
 /* "<a>/<b>" in buf (twice a name's room: a name too long is the builders' error to report). */
 typedef struct long_name {
@@ -39,15 +42,15 @@ static int32_t conv_bn(q8t_graph *g, const char *name, int32_t x, int32_t filter
 
 static int32_t dw_bn(q8t_graph *g, const char *name, int32_t x, int32_t stride) {
   const long_name bn = join(name, "bn");
-  return q8t_batch_norm(g, bn.s, q8t_depthwise_conv(g, name, x, 1, same3x3(stride), false,
-                                                  Q8_ACT_NONE),
+  return q8t_batch_norm(g, bn.s,
+                        q8t_depthwise_conv(g, name, x, 1, same3x3(stride), false, Q8_ACT_NONE),
                         Q8_ACT_RELU6);
 }
 
 /* gap, fc C->10 with bias (the logits), softmax cross-entropy. */
 static int32_t classifier(q8t_graph *g, int32_t x) {
-  const int32_t logits = q8t_fully_connected(g, "fc", q8t_global_avg_pool(g, "gap", x), 10, true,
-                                             Q8_ACT_NONE);
+  const int32_t logits =
+      q8t_fully_connected(g, "fc", q8t_global_avg_pool(g, "gap", x), 10, true, Q8_ACT_NONE);
   q8t_softmax_cross_entropy(g, "loss", logits);
   return logits;
 }

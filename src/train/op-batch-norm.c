@@ -11,7 +11,7 @@
 typedef struct bn_ctx {
   q8t_graph *g;
   q8t_node *node;
-  int64_t rows;    /* elements per channel: every axis but the last */
+  int64_t rows; /* elements per channel: every axis but the last */
   int32_t c;
 } bn_ctx;
 
@@ -208,4 +208,5 @@ static void bn_backward(q8t_graph *g, q8t_node *node) {
   if (q8t_input_tensor(g, node, Q8T_IN_X)->grad != NULL) q8t_parallel(g, input_grad_task, &b);
 }
 
-const q8t_op_impl q8t_batch_norm_impl = {"batch_norm", bn_forward, bn_backward, bn_scratch};
+const q8t_op_impl Q8T_ISA_NAME(q8t_batch_norm_impl) = {"batch_norm", bn_forward, bn_backward,
+                                                       bn_scratch};

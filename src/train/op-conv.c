@@ -11,13 +11,13 @@
 enum { COL_CHUNK_FLOATS = 1 << 18 };
 
 typedef struct conv_geom {
-  int32_t batch, h, w, c;   /* input */
-  int32_t oh, ow, o;        /* output */
+  int32_t batch, h, w, c; /* input */
+  int32_t oh, ow, o;      /* output */
   int32_t kh, kw, sh, sw, pad_top, pad_left;
-  int32_t k;                /* kh * kw * c: one im2col row, one weight row */
-  int32_t positions;        /* oh * ow: output rows per image */
-  int32_t chunk;            /* output rows per chunk */
-  bool pointwise;           /* 1x1, stride 1: input rows are the im2col rows */
+  int32_t k;         /* kh * kw * c: one im2col row, one weight row */
+  int32_t positions; /* oh * ow: output rows per image */
+  int32_t chunk;     /* output rows per chunk */
+  bool pointwise;    /* 1x1, stride 1: input rows are the im2col rows */
 } conv_geom;
 
 /* Per-thread scratch: partial weight gradient, partial bias gradient, column chunk, portable
@@ -31,10 +31,19 @@ static conv_geom geometry(q8t_graph *g, const q8t_node *node) {
   const q8t_tensor *y = q8t_output_tensor(g, node);
   const q8t_attrs *a = &node->attrs;
   conv_geom geo = {
-      .batch = x->dims[0], .h = x->dims[1], .w = x->dims[2], .c = x->dims[3],
-      .oh = y->dims[1], .ow = y->dims[2], .o = y->dims[3],
-      .kh = a->kernel_h, .kw = a->kernel_w, .sh = a->stride_h, .sw = a->stride_w,
-      .pad_top = a->pad_top, .pad_left = a->pad_left,
+      .batch = x->dims[0],
+      .h = x->dims[1],
+      .w = x->dims[2],
+      .c = x->dims[3],
+      .oh = y->dims[1],
+      .ow = y->dims[2],
+      .o = y->dims[3],
+      .kh = a->kernel_h,
+      .kw = a->kernel_w,
+      .sh = a->stride_h,
+      .sw = a->stride_w,
+      .pad_top = a->pad_top,
+      .pad_left = a->pad_left,
   };
   geo.k = geo.kh * geo.kw * geo.c;
   geo.positions = geo.oh * geo.ow;
@@ -131,8 +140,8 @@ static void conv_forward_task(void *arg, int32_t t, int32_t nt) {
   int64_t n0, n1;
   q8t_split(geo->batch, t, nt, &n0, &n1);
   for (int64_t r0 = n0 * geo->positions; r0 < n1 * geo->positions; r0 += geo->chunk) {
-    const int64_t r1 = r0 + geo->chunk < n1 * geo->positions ? r0 + geo->chunk
-                                                              : n1 * geo->positions;
+    const int64_t r1 =
+        r0 + geo->chunk < n1 * geo->positions ? r0 + geo->chunk : n1 * geo->positions;
     const int32_t rows = (int32_t)(r1 - r0);
     float *out = y + (size_t)r0 * geo->o;
     if (bias != NULL) q8t_broadcast_rows(out, (size_t)rows, (size_t)geo->o, bias->data);
@@ -175,8 +184,8 @@ static void conv_backward_task(void *arg, int32_t t, int32_t nt) {
     memset(dx + (size_t)n0 * image, 0, (size_t)(n1 - n0) * image * sizeof *dx);
   }
   for (int64_t r0 = n0 * geo->positions; r0 < n1 * geo->positions; r0 += geo->chunk) {
-    const int64_t r1 = r0 + geo->chunk < n1 * geo->positions ? r0 + geo->chunk
-                                                              : n1 * geo->positions;
+    const int64_t r1 =
+        r0 + geo->chunk < n1 * geo->positions ? r0 + geo->chunk : n1 * geo->positions;
     const int32_t rows = (int32_t)(r1 - r0);
     float *dy = yt->grad + (size_t)r0 * geo->o;
     q8t_activation_grad_span(node->attrs.activation, yt->data + (size_t)r0 * geo->o, dy,
@@ -214,12 +223,12 @@ static void conv_backward(q8t_graph *g, q8t_node *node) {
   conv_ctx c = {g, node, geometry(g, node), {0}};
   c.lay = layout(g, &c.geo);
   q8t_parallel(g, conv_backward_task, &c);
-  q8t_reduce_partials(g, q8t_input_tensor(g, node, Q8T_IN_WEIGHTS)->grad,
-                      (size_t)c.geo.o * c.geo.k, c.lay.dw, node->accumulate[Q8T_IN_WEIGHTS]);
+  q8t_reduce_partials(g, q8t_input_tensor(g, node, Q8T_IN_WEIGHTS)->grad, (size_t)c.geo.o * c.geo.k,
+                      c.lay.dw, node->accumulate[Q8T_IN_WEIGHTS]);
   const q8t_tensor *bias = q8t_input_tensor(g, node, Q8T_IN_BIAS);
   if (bias != NULL) {
     q8t_reduce_partials(g, bias->grad, (size_t)c.geo.o, c.lay.db, node->accumulate[Q8T_IN_BIAS]);
   }
 }
 
-const q8t_op_impl q8t_conv_impl = {"conv", conv_forward, conv_backward, conv_scratch};
+const q8t_op_impl Q8T_ISA_NAME(q8t_conv_impl) = {"conv", conv_forward, conv_backward, conv_scratch};

@@ -17,10 +17,20 @@ static dw_geom geometry(q8t_graph *g, const q8t_node *node) {
   const q8t_tensor *y = q8t_output_tensor(g, node);
   const q8t_attrs *a = &node->attrs;
   return (dw_geom){
-      .batch = x->dims[0], .h = x->dims[1], .w = x->dims[2], .c = x->dims[3],
-      .oh = y->dims[1], .ow = y->dims[2], .o = y->dims[3], .m = a->depth_multiplier,
-      .kh = a->kernel_h, .kw = a->kernel_w, .sh = a->stride_h, .sw = a->stride_w,
-      .pad_top = a->pad_top, .pad_left = a->pad_left,
+      .batch = x->dims[0],
+      .h = x->dims[1],
+      .w = x->dims[2],
+      .c = x->dims[3],
+      .oh = y->dims[1],
+      .ow = y->dims[2],
+      .o = y->dims[3],
+      .m = a->depth_multiplier,
+      .kh = a->kernel_h,
+      .kw = a->kernel_w,
+      .sh = a->stride_h,
+      .sw = a->stride_w,
+      .pad_top = a->pad_top,
+      .pad_left = a->pad_left,
   };
 }
 
@@ -140,8 +150,8 @@ static void dw_backward_task(void *arg, int32_t t, int32_t nt) {
             if (ix < 0 || ix >= geo->w) continue;
             const size_t in_at = ((size_t)iy * geo->w + ix) * geo->c;
             const size_t tap = ((size_t)ky * geo->kw + kx) * geo->o;
-            tap_backward(geo, image + in_at, w + tap, dy,
-                         dimage != NULL ? dimage + in_at : NULL, dw + tap);
+            tap_backward(geo, image + in_at, w + tap, dy, dimage != NULL ? dimage + in_at : NULL,
+                         dw + tap);
           }
         }
       }
@@ -161,5 +171,5 @@ static void dw_backward(q8t_graph *g, q8t_node *node) {
   }
 }
 
-const q8t_op_impl q8t_depthwise_conv_impl = {"depthwise_conv", dw_forward, dw_backward,
-                                             dw_scratch};
+const q8t_op_impl Q8T_ISA_NAME(q8t_depthwise_conv_impl) = {"depthwise_conv", dw_forward,
+                                                           dw_backward, dw_scratch};

@@ -84,6 +84,6 @@ static void add_backward(q8t_graph *g, q8t_node *node) {
   q8t_parallel(g, add_backward_task, &c);
 }
 
-const q8t_op_impl q8t_activation_impl = {"activation", activation_forward, activation_backward,
-                                         NULL};
-const q8t_op_impl q8t_add_impl = {"add", add_forward, add_backward, NULL};
+const q8t_op_impl Q8T_ISA_NAME(q8t_activation_impl) = {"activation", activation_forward,
+                                                       activation_backward, NULL};
+const q8t_op_impl Q8T_ISA_NAME(q8t_add_impl) = {"add", add_forward, add_backward, NULL};

@@ -93,8 +93,8 @@ static void fc_backward_task(void *arg, int32_t t, int32_t nt) {
   }
   if (xt->grad != NULL) {
     q8t_sgemm(c->g->options.gemm, false, false, rows, geo->in, geo->out, 1.0f, dy, geo->out, w,
-              geo->in, node->accumulate[Q8T_IN_X] ? 1.0f : 0.0f,
-              xt->grad + (size_t)n0 * geo->in, geo->in, workspace);
+              geo->in, node->accumulate[Q8T_IN_X] ? 1.0f : 0.0f, xt->grad + (size_t)n0 * geo->in,
+              geo->in, workspace);
   }
 }
 
@@ -110,5 +110,5 @@ static void fc_backward(q8t_graph *g, q8t_node *node) {
   }
 }
 
-const q8t_op_impl q8t_fully_connected_impl = {"fully_connected", fc_forward, fc_backward,
-                                              fc_scratch};
+const q8t_op_impl Q8T_ISA_NAME(q8t_fully_connected_impl) = {"fully_connected", fc_forward,
+                                                            fc_backward, fc_scratch};

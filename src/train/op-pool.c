@@ -17,8 +17,14 @@ static pool_ctx context(q8t_graph *g, const q8t_node *node) {
   const q8t_tensor *x = q8t_input_tensor(g, node, Q8T_IN_X);
   const q8t_tensor *y = q8t_output_tensor(g, node);
   const bool spatial = y->rank == 4;
-  return (pool_ctx){g, node, x->dims[0], x->dims[1], x->dims[2], x->dims[3],
-                    spatial ? y->dims[1] : 1, spatial ? y->dims[2] : 1};
+  return (pool_ctx){g,
+                    node,
+                    x->dims[0],
+                    x->dims[1],
+                    x->dims[2],
+                    x->dims[3],
+                    spatial ? y->dims[1] : 1,
+                    spatial ? y->dims[2] : 1};
 }
 
 static size_t image_floats(const pool_ctx *p) { return (size_t)p->h * p->w * p->c; }
@@ -250,6 +256,8 @@ static void avg_backward(q8t_graph *g, q8t_node *node) {
   q8t_parallel(g, avg_backward_task, &p);
 }
 
-const q8t_op_impl q8t_global_avg_pool_impl = {"global_avg_pool", gap_forward, gap_backward, NULL};
-const q8t_op_impl q8t_max_pool_impl = {"max_pool", max_forward, max_backward, max_scratch};
-const q8t_op_impl q8t_avg_pool_impl = {"avg_pool", avg_forward, avg_backward, NULL};
+const q8t_op_impl Q8T_ISA_NAME(q8t_global_avg_pool_impl) = {"global_avg_pool", gap_forward,
+                                                            gap_backward, NULL};
+const q8t_op_impl Q8T_ISA_NAME(q8t_max_pool_impl) = {"max_pool", max_forward, max_backward,
+                                                     max_scratch};
+const q8t_op_impl Q8T_ISA_NAME(q8t_avg_pool_impl) = {"avg_pool", avg_forward, avg_backward, NULL};

@@ -82,5 +82,5 @@ static void ce_backward(q8t_graph *g, q8t_node *node) {
   }
 }
 
-const q8t_op_impl q8t_softmax_cross_entropy_impl = {"softmax_cross_entropy", ce_forward,
-                                                    ce_backward, ce_scratch};
+const q8t_op_impl Q8T_ISA_NAME(q8t_softmax_cross_entropy_impl) = {
+    "softmax_cross_entropy", ce_forward, ce_backward, ce_scratch};

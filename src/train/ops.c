@@ -4,56 +4,73 @@
 
 #include <string.h>
 
-const q8t_op_impl *const q8t_op_table[Q8T_OP_COUNT] = {
-    [Q8T_OP_CONV] = &q8t_conv_impl,
-    [Q8T_OP_DEPTHWISE_CONV] = &q8t_depthwise_conv_impl,
-    [Q8T_OP_FULLY_CONNECTED] = &q8t_fully_connected_impl,
-    [Q8T_OP_BATCH_NORM] = &q8t_batch_norm_impl,
-    [Q8T_OP_ACTIVATION] = &q8t_activation_impl,
-    [Q8T_OP_ADD] = &q8t_add_impl,
-    [Q8T_OP_GLOBAL_AVG_POOL] = &q8t_global_avg_pool_impl,
-    [Q8T_OP_MAX_POOL] = &q8t_max_pool_impl,
-    [Q8T_OP_AVG_POOL] = &q8t_avg_pool_impl,
-    [Q8T_OP_SOFTMAX_CROSS_ENTROPY] = &q8t_softmax_cross_entropy_impl,
-};
+#include "core/error.h"
 
-void q8t_activate_span(q8_activation act, float *p, size_t n) {
-  if (act == Q8_ACT_RELU) {
-    for (size_t i = 0; i < n; i++) p[i] = p[i] > 0.0f ? p[i] : 0.0f;
-  } else if (act == Q8_ACT_RELU6) {
-    for (size_t i = 0; i < n; i++) p[i] = p[i] > 0.0f ? (p[i] < 6.0f ? p[i] : 6.0f) : 0.0f;
+#define Q8T_TABLE(suffix)                                                                     \
+  {                                                                                           \
+    [Q8T_OP_CONV] = &q8t_conv_impl##suffix,                                                   \
+    [Q8T_OP_DEPTHWISE_CONV] = &q8t_depthwise_conv_impl##suffix,                               \
+    [Q8T_OP_FULLY_CONNECTED] = &q8t_fully_connected_impl##suffix,                             \
+    [Q8T_OP_BATCH_NORM] = &q8t_batch_norm_impl##suffix,                                       \
+    [Q8T_OP_ACTIVATION] = &q8t_activation_impl##suffix, [Q8T_OP_ADD] = &q8t_add_impl##suffix, \
+    [Q8T_OP_GLOBAL_AVG_POOL] = &q8t_global_avg_pool_impl##suffix,                             \
+    [Q8T_OP_MAX_POOL] = &q8t_max_pool_impl##suffix,                                           \
+    [Q8T_OP_AVG_POOL] = &q8t_avg_pool_impl##suffix,                                           \
+    [Q8T_OP_SOFTMAX_CROSS_ENTROPY] = &q8t_softmax_cross_entropy_impl##suffix                  \
   }
+
+const q8t_op_impl *const q8t_op_table[Q8T_OP_COUNT] = Q8T_TABLE();
+
+#if defined(Q8_TRAIN_HAVE_AVX2)
+static const q8t_op_impl *const q8t_op_table_avx2[Q8T_OP_COUNT] = Q8T_TABLE(_avx2);
+
+static bool cpu_runs_avx2(void) {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+#endif
+
+const char *q8t_isa_name(q8t_isa isa) {
+  switch (isa) {
+    case Q8T_ISA_AUTO:
+      return "auto";
+    case Q8T_ISA_SCALAR:
+      return "scalar";
+    case Q8T_ISA_AVX2:
+      return "avx2";
+  }
+  return "unknown";
 }
 
-void q8t_activation_grad_span(q8_activation act, const float *y, float *dy, size_t n) {
-  if (act == Q8_ACT_RELU) {
-    for (size_t i = 0; i < n; i++) dy[i] = y[i] > 0.0f ? dy[i] : 0.0f;
-  } else if (act == Q8_ACT_RELU6) {
-    for (size_t i = 0; i < n; i++) dy[i] = y[i] > 0.0f && y[i] < 6.0f ? dy[i] : 0.0f;
+q8_status q8t_op_table_for(q8t_isa isa, const q8t_op_impl *const **table, q8t_isa *resolved,
+                           q8_error *error) {
+  *table = q8t_op_table;
+  *resolved = Q8T_ISA_SCALAR;
+  if (isa == Q8T_ISA_SCALAR) return Q8_OK;
+#if defined(Q8_TRAIN_HAVE_AVX2)
+  if (cpu_runs_avx2()) {
+    *table = q8t_op_table_avx2;
+    *resolved = Q8T_ISA_AVX2;
+    return Q8_OK;
   }
-}
-
-void q8t_broadcast_rows(float *out, size_t rows, size_t width, const float *row) {
-  for (size_t i = 0; i < rows; i++) {
-    if (row != NULL) {
-      memcpy(out + i * width, row, width * sizeof *out);
-    } else {
-      memset(out + i * width, 0, width * sizeof *out);
-    }
+  if (isa == Q8T_ISA_AVX2) {
+    return q8_fail(error, Q8_ERROR_UNSUPPORTED, "ISA avx2: this CPU lacks AVX2 or FMA");
   }
+#else
+  if (isa == Q8T_ISA_AVX2) {
+    return q8_fail(error, Q8_ERROR_UNSUPPORTED, "ISA avx2: this build has no AVX2 variant");
+  }
+#endif
+  if (isa != Q8T_ISA_AUTO) {
+    return q8_fail(error, Q8_ERROR_INVALID_ARGUMENT, "ISA %d: expected auto, scalar or avx2",
+                   (int)isa);
+  }
+  return Q8_OK;
 }
 
 size_t q8t_gemm_workspace_floats(const q8t_graph *g) {
   const bool portable = !q8t_gemm_have_blas() || g->options.gemm == Q8T_GEMM_PORTABLE;
   return portable ? Q8T_GEMM_WORKSPACE_FLOATS : 0;
-}
-
-void q8t_store_grad(float *dst, const float *src, size_t n, bool accumulate) {
-  if (accumulate) {
-    for (size_t i = 0; i < n; i++) dst[i] += src[i];
-  } else {
-    memcpy(dst, src, n * sizeof *dst);
-  }
 }
 
 typedef struct reduce_ctx {
@@ -78,8 +95,7 @@ static void reduce_task(void *arg, int32_t t, int32_t nt) {
   }
 }
 
-void q8t_reduce_partials(q8t_graph *g, float *grad, size_t count, size_t offset,
-                         bool accumulate) {
+void q8t_reduce_partials(q8t_graph *g, float *grad, size_t count, size_t offset, bool accumulate) {
   reduce_ctx c = {g, grad, count, offset, accumulate};
   q8t_parallel(g, reduce_task, &c);
 }

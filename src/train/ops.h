@@ -1,10 +1,18 @@
 /* The interface between the graph's passes and the layer implementations (op-*.c): one
-   table entry per node kind, plus helpers the layers share. Adding a layer: doc/training.md. */
+   table entry per node kind, plus helpers the layers share. Adding a layer: doc/training.md.
+
+   On x86-64 the op-*.c files are compiled twice: for the baseline (table q8t_op_table, ISA
+   "scalar": plain C that the compiler vectorizes for SSE2 or NEON) and with AVX2 and FMA
+   (-march=x86-64-v3, Q8T_COMPILING_AVX2 defined, table q8t_op_table_avx2). Q8T_ISA_NAME
+   gives each compilation's exports their own names; the helpers below are static inline so
+   that each compilation has its own copy. A graph picks its table once, at init
+   (q8t_op_table_for). */
 #ifndef Q8_TRAIN_OPS_H
 #define Q8_TRAIN_OPS_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "train/graph.h"
 
@@ -21,12 +29,28 @@ typedef struct q8t_op_impl {
   size_t (*scratch_floats)(const q8t_graph *g, const q8t_node *node);
 } q8t_op_impl;
 
-extern const q8t_op_impl q8t_conv_impl, q8t_depthwise_conv_impl, q8t_fully_connected_impl,
-    q8t_batch_norm_impl, q8t_activation_impl, q8t_add_impl, q8t_global_avg_pool_impl,
-    q8t_max_pool_impl, q8t_avg_pool_impl, q8t_softmax_cross_entropy_impl;
+#if defined(Q8T_COMPILING_AVX2)
+#define Q8T_ISA_NAME(name) name##_avx2
+#else
+#define Q8T_ISA_NAME(name) name
+#endif
 
-/* Indexed by q8t_op. */
+#define Q8T_DECLARE_IMPLS(suffix)                                                                 \
+  extern const q8t_op_impl q8t_conv_impl##suffix, q8t_depthwise_conv_impl##suffix,                \
+      q8t_fully_connected_impl##suffix, q8t_batch_norm_impl##suffix, q8t_activation_impl##suffix, \
+      q8t_add_impl##suffix, q8t_global_avg_pool_impl##suffix, q8t_max_pool_impl##suffix,          \
+      q8t_avg_pool_impl##suffix, q8t_softmax_cross_entropy_impl##suffix
+Q8T_DECLARE_IMPLS();
+Q8T_DECLARE_IMPLS(_avx2);
+
+/* Indexed by q8t_op: the baseline table, and the AVX2 one (NULL entries where the build has
+   no AVX2 variant). */
 extern const q8t_op_impl *const q8t_op_table[Q8T_OP_COUNT];
+
+/* The table for isa (Q8T_ISA_AUTO: AVX2 when the build has it and the CPU runs it). Fails,
+   naming the ISA, when the build or the CPU lacks it. */
+q8_status q8t_op_table_for(q8t_isa isa, const q8t_op_impl *const **table, q8t_isa *resolved,
+                           q8_error *error);
 
 static inline q8t_tensor *q8t_input_tensor(q8t_graph *g, const q8t_node *node, int slot) {
   return node->inputs[slot] < 0 ? NULL : &g->tensors[node->inputs[slot]];
@@ -52,19 +76,46 @@ static inline float q8t_activation_grad(q8_activation act, float y, float dy) {
 }
 
 /* Applies act to p[0..n) in place. */
-void q8t_activate_span(q8_activation act, float *p, size_t n);
+static inline void q8t_activate_span(q8_activation act, float *p, size_t n) {
+  if (act == Q8_ACT_RELU) {
+    for (size_t i = 0; i < n; i++) p[i] = p[i] > 0.0f ? p[i] : 0.0f;
+  } else if (act == Q8_ACT_RELU6) {
+    for (size_t i = 0; i < n; i++) p[i] = p[i] > 0.0f ? (p[i] < 6.0f ? p[i] : 6.0f) : 0.0f;
+  }
+}
 
 /* Replaces dy[i] by the gradient before the activation, given its outputs y. */
-void q8t_activation_grad_span(q8_activation act, const float *y, float *dy, size_t n);
+static inline void q8t_activation_grad_span(q8_activation act, const float *y, float *dy,
+                                            size_t n) {
+  if (act == Q8_ACT_RELU) {
+    for (size_t i = 0; i < n; i++) dy[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+  } else if (act == Q8_ACT_RELU6) {
+    for (size_t i = 0; i < n; i++) dy[i] = y[i] > 0.0f && y[i] < 6.0f ? dy[i] : 0.0f;
+  }
+}
 
 /* Copies row (width floats) into each of rows rows of out; row NULL: zeros. */
-void q8t_broadcast_rows(float *out, size_t rows, size_t width, const float *row);
+static inline void q8t_broadcast_rows(float *out, size_t rows, size_t width, const float *row) {
+  for (size_t i = 0; i < rows; i++) {
+    if (row != NULL) {
+      memcpy(out + i * width, row, width * sizeof *out);
+    } else {
+      memset(out + i * width, 0, width * sizeof *out);
+    }
+  }
+}
+
+/* Writes (accumulate false) or adds (true) src to dst. */
+static inline void q8t_store_grad(float *dst, const float *src, size_t n, bool accumulate) {
+  if (accumulate) {
+    for (size_t i = 0; i < n; i++) dst[i] += src[i];
+  } else {
+    memcpy(dst, src, n * sizeof *dst);
+  }
+}
 
 /* Per-thread floats a layer needs for q8t_sgemm's workspace with the graph's backend. */
 size_t q8t_gemm_workspace_floats(const q8t_graph *g);
-
-/* Writes (accumulate false) or adds (true) src to dst. */
-void q8t_store_grad(float *dst, const float *src, size_t n, bool accumulate);
 
 /* Runs fn on every thread of the graph's pool. */
 static inline void q8t_parallel(q8t_graph *g, q8t_task_fn fn, void *ctx) {
@@ -74,8 +125,7 @@ static inline void q8t_parallel(q8t_graph *g, q8t_task_fn fn, void *ctx) {
 /* After each thread t left a partial sum of count floats at scratch[t] + offset (zeros when
    it had no work), sets grad = (accumulate ? grad : 0) + partial_0 + partial_1 + ..., in
    thread order (so the bits depend on the thread count only), split across the threads. */
-void q8t_reduce_partials(q8t_graph *g, float *grad, size_t count, size_t offset,
-                         bool accumulate);
+void q8t_reduce_partials(q8t_graph *g, float *grad, size_t count, size_t offset, bool accumulate);
 
 /* Floats rounded up to a multiple of 16 (64 bytes), so that scratch areas stay aligned. */
 static inline size_t q8t_align_floats(size_t n) { return (n + 15) & ~(size_t)15; }

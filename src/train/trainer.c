@@ -45,8 +45,7 @@ static q8_status check_graph(q8t_graph *g, const q8t_images *data, bool need_los
     return q8_fail(error, Q8_ERROR_INVALID_ARGUMENT, "%lld images: at most %d",
                    (long long)data->count, INT32_MAX);
   }
-  if (data->height != in->dims[1] || data->width != in->dims[2] ||
-      data->channels != in->dims[3]) {
+  if (data->height != in->dims[1] || data->width != in->dims[2] || data->channels != in->dims[3]) {
     return q8_fail(error, Q8_ERROR_INVALID_ARGUMENT,
                    "images are %dx%dx%d, the model's input %s is %dx%dx%d", (int)data->height,
                    (int)data->width, (int)data->channels, in->name, (int)in->dims[1],
@@ -55,8 +54,8 @@ static q8_status check_graph(q8t_graph *g, const q8t_images *data, bool need_los
   return Q8_OK;
 }
 
-q8_status q8t_load_batch(q8t_graph *g, const q8t_images *data, const int32_t *order,
-                         int64_t first, int32_t n, q8_error *error) {
+q8_status q8t_load_batch(q8t_graph *g, const q8t_images *data, const int32_t *order, int64_t first,
+                         int32_t n, q8_error *error) {
   q8_status st = q8t_graph_set_batch(g, n);
   if (st != Q8_OK) {
     *error = g->error;
@@ -103,8 +102,8 @@ q8_status q8t_train(q8t_graph *g, const q8t_images *data, const q8t_train_option
   q8_status st = check_graph(g, data, true, error);
   if (st != Q8_OK) return st;
   if (opt->epochs < 0 || opt->start_step < 0) {
-    return q8_fail(error, Q8_ERROR_INVALID_ARGUMENT, "epochs %d, start step %lld",
-                   (int)opt->epochs, (long long)opt->start_step);
+    return q8_fail(error, Q8_ERROR_INVALID_ARGUMENT, "epochs %d, start step %lld", (int)opt->epochs,
+                   (long long)opt->start_step);
   }
   const int32_t batch = g->options.batch;
   const int64_t steps_per_epoch = (data->count + batch - 1) / batch;

@@ -20,23 +20,23 @@ typedef struct q8t_images {
 } q8t_images;
 
 typedef struct q8t_step_report {
-  int32_t epoch, epochs;       /* epoch is 0-based */
-  int64_t step, total_steps;   /* global step, 0-based, over all epochs */
+  int32_t epoch, epochs;     /* epoch is 0-based */
+  int64_t step, total_steps; /* global step, 0-based, over all epochs */
   float learning_rate;
-  float loss;                  /* this batch's */
-  double epoch_loss;           /* mean over the epoch's images so far */
-  double epoch_accuracy;       /* running top-1 over the epoch's images so far (training mode) */
+  float loss;            /* this batch's */
+  double epoch_loss;     /* mean over the epoch's images so far */
+  double epoch_accuracy; /* running top-1 over the epoch's images so far (training mode) */
   int64_t epoch_images;
-  double seconds;              /* since the epoch began */
+  double seconds; /* since the epoch began */
 } q8t_step_report;
 
 typedef struct q8t_train_options {
   int32_t epochs;
-  float learning_rate;         /* at step 0, cosine to 0 at the last step */
+  float learning_rate; /* at step 0, cosine to 0 at the last step */
   q8t_sgd sgd;
-  uint64_t seed;               /* shuffling: epoch e uses the order drawn from (seed, e) */
-  int64_t start_step;          /* 0, or the step to resume at (weights, momentum and batch-norm
-                                  statistics restored by the caller) */
+  uint64_t seed;      /* shuffling: epoch e uses the order drawn from (seed, e) */
+  int64_t start_step; /* 0, or the step to resume at (weights, momentum and batch-norm
+                         statistics restored by the caller) */
   /* Called after every step and at the end of every epoch (NULL: not called); returning
      false stops training after that step (then Q8_OK with result->stopped set). */
   bool (*on_step)(void *user, const q8t_step_report *report);
@@ -45,8 +45,8 @@ typedef struct q8t_train_options {
 } q8t_train_options;
 
 typedef struct q8t_train_result {
-  int64_t steps;               /* the next step (== total when finished) */
-  bool stopped;                /* a callback asked to stop */
+  int64_t steps; /* the next step (== total when finished) */
+  bool stopped;  /* a callback asked to stop */
   double last_epoch_loss, last_epoch_accuracy;
   double seconds;
 } q8t_train_result;
@@ -61,8 +61,8 @@ q8_status q8t_train(q8t_graph *graph, const q8t_images *data, const q8t_train_op
                     q8t_train_result *result, q8_error *error);
 
 typedef struct q8t_eval_result {
-  double accuracy;             /* top-1 (ties to the lowest class), in [0, 1] */
-  double loss;                 /* mean cross-entropy */
+  double accuracy; /* top-1 (ties to the lowest class), in [0, 1] */
+  double loss;     /* mean cross-entropy */
   int64_t images;
 } q8t_eval_result;
 

@@ -29,8 +29,8 @@ static bool print_epoch(void *user, const q8t_step_report *r) {
 }
 
 static q8t_images images_of(const q8_dataset *ds) {
-  return (q8t_images){ds->images, ds->labels, (int64_t)ds->count, Q8_DATASET_ROWS,
-                      Q8_DATASET_COLS, 1};
+  return (q8t_images){ds->images,      ds->labels,      (int64_t)ds->count,
+                      Q8_DATASET_ROWS, Q8_DATASET_COLS, 1};
 }
 
 /* Seconds one training step takes here, to skip a run an emulator would make too long. */
@@ -81,11 +81,12 @@ int main(void) {
   const double trained = now() - start;
   q8t_eval_result eval;
   T_CHECK(q8t_evaluate(g, &test, &eval, &err) == Q8_OK, "evaluate: %s", err.message);
-  printf("fm-cnn, %d training images, %d epochs, %d threads (%s): test accuracy %.4f on %lld "
-         "images, loss %.4f; training %.1f s (%.0f images/s), evaluation %.1f s\n",
-         TRAIN_IMAGES, EPOCHS, THREADS, q8t_gemm_backend_name(Q8T_GEMM_AUTO), eval.accuracy,
-         (long long)eval.images, eval.loss, trained, EPOCHS * TRAIN_IMAGES / trained,
-         now() - start - trained);
+  printf(
+      "fm-cnn, %d training images, %d epochs, %d threads (%s): test accuracy %.4f on %lld "
+      "images, loss %.4f; training %.1f s (%.0f images/s), evaluation %.1f s\n",
+      TRAIN_IMAGES, EPOCHS, THREADS, q8t_gemm_backend_name(Q8T_GEMM_AUTO), eval.accuracy,
+      (long long)eval.images, eval.loss, trained, EPOCHS * TRAIN_IMAGES / trained,
+      now() - start - trained);
   T_CHECK(eval.images == 10000, "evaluated %lld images", (long long)eval.images);
   T_CHECK(eval.accuracy > 0.70, "test accuracy %.4f, expected > 0.70", eval.accuracy);
   T_CHECK(result.last_epoch_loss < 1.0, "last epoch's training loss %.4f", result.last_epoch_loss);

@@ -5,7 +5,8 @@
    sizes; the pads each node records must equal q8_conv_out_size's. Also fully connected,
    batch norm (training: batch statistics and PyTorch's moving averages; inference: moving
    statistics), global average pooling and softmax cross-entropy. Both matrix-product
-   backends, 1 and 2 threads. Tolerance: 1e-5 of the sum of |terms| + 1e-6 per element. */
+   backends, 1 and 2 threads, each compilation of the layers (scalar, avx2 where the CPU has
+   it). Tolerance: 1e-5 of the sum of |terms| + 1e-6 per element. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,10 +16,13 @@
 #include "train/graph.h"
 #include "util/test-util.h"
 
+/* The compilation of the layers under test (each available one in turn). */
+static q8t_isa isa = Q8T_ISA_SCALAR;
+
 static q8t_graph *new_graph(int32_t batch, int32_t threads, q8t_gemm_backend gemm) {
   q8t_graph *g;
   q8_error err;
-  const q8t_graph_options o = {.batch = batch, .threads = threads, .gemm = gemm};
+  const q8t_graph_options o = {.batch = batch, .threads = threads, .gemm = gemm, .isa = isa};
   if (q8t_graph_init(&o, &g, &err) != Q8_OK) {
     printf("graph init: %s\n", err.message);
     exit(1);
@@ -80,14 +84,25 @@ static void window_case(t_rng *rng, window_op op, int index) {
   const q8t_window win = {kh, kw, sh, sw, pad};
   int32_t y = -1;
   switch (op) {
-    case CONV: y = q8t_conv(g, "layer", x, filters, win, bias, Q8_ACT_NONE); break;
-    case DEPTHWISE: y = q8t_depthwise_conv(g, "layer", x, mult, win, bias, Q8_ACT_NONE); break;
-    case MAX_POOL: y = q8t_max_pool(g, "layer", x, win); break;
-    case AVG_POOL: y = q8t_avg_pool(g, "layer", x, win); break;
+    case CONV:
+      y = q8t_conv(g, "layer", x, filters, win, bias, Q8_ACT_NONE);
+      break;
+    case DEPTHWISE:
+      y = q8t_depthwise_conv(g, "layer", x, mult, win, bias, Q8_ACT_NONE);
+      break;
+    case MAX_POOL:
+      y = q8t_max_pool(g, "layer", x, win);
+      break;
+    case AVG_POOL:
+      y = q8t_avg_pool(g, "layer", x, win);
+      break;
   }
   char what[160];
   snprintf(what, sizeof what, "case %d: %s %dx%dx%d k%dx%d s%dx%d %s x%d -> %d", index,
-           op == CONV ? "conv" : op == DEPTHWISE ? "depthwise" : op == MAX_POOL ? "max pool" : "avg pool",
+           op == CONV        ? "conv"
+           : op == DEPTHWISE ? "depthwise"
+           : op == MAX_POOL  ? "max pool"
+                             : "avg pool",
            (int)h, (int)w, (int)c, (int)kh, (int)kw, (int)sh, (int)sw,
            pad == Q8_PADDING_SAME ? "SAME" : "VALID", (int)batch, (int)filters);
   if (y < 0 || q8t_graph_allocate(g) != Q8_OK) {
@@ -101,13 +116,13 @@ static void window_case(t_rng *rng, window_op op, int index) {
   const int32_t q8_ow = q8_conv_out_size(pad, w, kw, sw, 1, &q8_left);
   const q8t_node *node = &g->nodes[0];
   const q8t_tensor *yt = &g->tensors[y];
-  T_CHECK(yt->dims[1] == oh && yt->dims[2] == ow && node->attrs.pad_top == top &&
-              node->attrs.pad_left == left && q8_oh == oh && q8_ow == ow && q8_top == top &&
-              q8_left == left,
-          "%s: output %dx%d pads %d,%d; TensorFlow %dx%d pads %d,%d; q8_conv_out_size %dx%d pads %d,%d",
-          what, (int)yt->dims[1], (int)yt->dims[2], (int)node->attrs.pad_top,
-          (int)node->attrs.pad_left, (int)oh, (int)ow, (int)top, (int)left, (int)q8_oh,
-          (int)q8_ow, (int)q8_top, (int)q8_left);
+  T_CHECK(
+      yt->dims[1] == oh && yt->dims[2] == ow && node->attrs.pad_top == top &&
+          node->attrs.pad_left == left && q8_oh == oh && q8_ow == ow && q8_top == top &&
+          q8_left == left,
+      "%s: output %dx%d pads %d,%d; TensorFlow %dx%d pads %d,%d; q8_conv_out_size %dx%d pads %d,%d",
+      what, (int)yt->dims[1], (int)yt->dims[2], (int)node->attrs.pad_top, (int)node->attrs.pad_left,
+      (int)oh, (int)ow, (int)top, (int)left, (int)q8_oh, (int)q8_ow, (int)q8_top, (int)q8_left);
   randomize(g, rng);
   q8t_graph_forward(g, true);
   const float *xv = g->tensors[x].data;
@@ -186,16 +201,17 @@ static void batch_norm_case(t_rng *rng, bool training) {
     const double use_mean = training ? mean : old_mean[i], use_var = training ? var : old_var[i];
     for (size_t r = 0; r < rows; r++) {
       want[r * c + i] = gamma[i] * (xv[r * c + i] - use_mean) / sqrt(use_var + 1e-5) + beta[i];
-      mag[r * c + i] = fabs(gamma[i]) * (fabs(xv[r * c + i]) + fabs(use_mean)) / sqrt(use_var + 1e-5) +
-                       fabs(beta[i]);
+      mag[r * c + i] =
+          fabs(gamma[i]) * (fabs(xv[r * c + i]) + fabs(use_mean)) / sqrt(use_var + 1e-5) +
+          fabs(beta[i]);
     }
     const double expect_mean = training ? 0.9 * old_mean[i] + 0.1 * mean : old_mean[i];
     const double expect_var =
         training ? 0.9 * old_var[i] + 0.1 * var * (double)rows / (double)(rows - 1) : old_var[i];
     T_CHECK(fabs(moving_mean[i] - expect_mean) <= 1e-6 && fabs(moving_var[i] - expect_var) <= 1e-6,
             "batch norm (%s) channel %d: moving mean %.7g var %.7g, expected %.7g %.7g",
-            training ? "training" : "inference", (int)i, moving_mean[i], moving_var[i],
-            expect_mean, expect_var);
+            training ? "training" : "inference", (int)i, moving_mean[i], moving_var[i], expect_mean,
+            expect_var);
   }
   compare(training ? "batch norm, training" : "batch norm, inference", g->tensors[y].data, want,
           mag, rows * c);
@@ -258,14 +274,28 @@ static void classifier_case(t_rng *rng, q8t_gemm_backend gemm) {
 }
 
 int main(void) {
-  t_rng rng = {t_seed(0xf0)};
-  for (int i = 0; i < 150; i++) window_case(&rng, CONV, i);
-  for (int i = 0; i < 100; i++) window_case(&rng, DEPTHWISE, i);
-  for (int i = 0; i < 80; i++) window_case(&rng, MAX_POOL, i);
-  for (int i = 0; i < 80; i++) window_case(&rng, AVG_POOL, i);
-  batch_norm_case(&rng, true);
-  batch_norm_case(&rng, false);
-  classifier_case(&rng, Q8T_GEMM_AUTO);
-  classifier_case(&rng, Q8T_GEMM_PORTABLE);
+  const uint64_t seed = t_seed(0xf0);
+  const q8t_isa isas[] = {Q8T_ISA_SCALAR, Q8T_ISA_AVX2};
+  for (int k = 0; k < 2; k++) {
+    q8t_graph *probe;
+    q8_error err;
+    const q8t_graph_options o = {.batch = 1, .threads = 1, .isa = isas[k]};
+    if (q8t_graph_init(&o, &probe, &err) != Q8_OK) {
+      printf("SKIP layers %s: %s\n", q8t_isa_name(isas[k]), err.message);
+      continue;
+    }
+    q8t_graph_free(probe);
+    isa = isas[k];
+    printf("layers: %s\n", q8t_isa_name(isa));
+    t_rng rng = {seed};
+    for (int i = 0; i < 150; i++) window_case(&rng, CONV, i);
+    for (int i = 0; i < 100; i++) window_case(&rng, DEPTHWISE, i);
+    for (int i = 0; i < 80; i++) window_case(&rng, MAX_POOL, i);
+    for (int i = 0; i < 80; i++) window_case(&rng, AVG_POOL, i);
+    batch_norm_case(&rng, true);
+    batch_norm_case(&rng, false);
+    classifier_case(&rng, Q8T_GEMM_AUTO);
+    classifier_case(&rng, Q8T_GEMM_PORTABLE);
+  }
   return t_finish();
 }

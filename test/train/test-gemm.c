@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util/test-util.h"
 #include "train/gemm.h"
+#include "util/test-util.h"
 
 static float *random_matrix(t_rng *rng, size_t n) {
   float *m = malloc(n * sizeof *m);
@@ -57,7 +57,7 @@ static int check_case(t_rng *rng, bool ta, bool tb, int32_t m, int32_t n, int32_
     for (int32_t j = n; j < ldc; j++) {
       const float was = c0[(size_t)i * ldc + j], now = c[(size_t)i * ldc + j];
       if (memcmp(&was, &now, sizeof was) != 0) {
-        T_CHECK(0, "%s m=%d n=%d k=%d: C row %d padding column %d written", 
+        T_CHECK(0, "%s m=%d n=%d k=%d: C row %d padding column %d written",
                 q8t_gemm_backend_name(backend), m, n, k, i, j);
         bad = 1;
         break;
@@ -87,9 +87,8 @@ int main(void) {
         const int32_t k = sizes[t_rng_range(&rng, 0, n_sizes - 1)];
         const float alphas[] = {1.0f, -0.5f, 2.0f};
         const float betas[] = {0.0f, 1.0f, 0.25f};
-        failures += check_case(&rng, combo & 1, combo & 2, m, n, k,
-                               alphas[t_rng_range(&rng, 0, 2)], betas[t_rng_range(&rng, 0, 2)],
-                               backends[bi], workspace);
+        failures += check_case(&rng, combo & 1, combo & 2, m, n, k, alphas[t_rng_range(&rng, 0, 2)],
+                               betas[t_rng_range(&rng, 0, 2)], backends[bi], workspace);
       }
     }
     /* k == 0: C = beta * C (beta 0 clears NaN). */

@@ -7,7 +7,8 @@
    at least 0.05 away from 0 and 6, max pools a shuffled grid 0.05 apart, and the other layers
    are checked with activation NONE; every fused activation is then checked to equal its
    separate activation node exactly (values and all gradients, on data that covers the three
-   pieces of ReLU6). Batches of 3 on 2 threads (odd split, per-thread partial sums), some on 1. */
+   pieces of ReLU6). Batches of 3 on 2 threads (odd split, per-thread partial sums), some on 1.
+   Every case runs for each compilation of the layers this build and CPU have (scalar, avx2). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,10 +32,13 @@ typedef struct check_opts {
   bool frozen; /* forward in inference mode (batch norm's moving statistics) */
 } check_opts;
 
+/* The compilation of the layers under test (each available one in turn). */
+static q8t_isa isa = Q8T_ISA_SCALAR;
+
 static q8t_graph *new_graph(int32_t batch, int32_t threads) {
   q8t_graph *g;
   q8_error err;
-  const q8t_graph_options o = {.batch = batch, .threads = threads};
+  const q8t_graph_options o = {.batch = batch, .threads = threads, .isa = isa};
   if (q8t_graph_init(&o, &g, &err) != Q8_OK) {
     printf("graph init: %s\n", err.message);
     exit(1);
@@ -108,8 +112,8 @@ static double objective(q8t_graph *g, int32_t out, const float *r, bool frozen) 
   return sum;
 }
 
-static void check_tensor(const char *what, q8t_graph *g, int32_t out, const float *r,
-                         check_opts o, q8t_tensor *t, const float *analytic, t_rng *rng) {
+static void check_tensor(const char *what, q8t_graph *g, int32_t out, const float *r, check_opts o,
+                         q8t_tensor *t, const float *analytic, t_rng *rng) {
   const size_t n = q8t_tensor_count(t);
   const size_t checks = n < MAX_ELEMENTS_PER_TENSOR ? n : MAX_ELEMENTS_PER_TENSOR;
   int failed = 0;
@@ -127,8 +131,8 @@ static void check_tensor(const char *what, q8t_graph *g, int32_t out, const floa
     if (fabs(a - numeric) <= tol) {
       T_CHECK(1, "ok");
     } else if (failed++ < 3) {
-      T_CHECK(0, "%s: d/d %s[%zu]: analytic %.6g, numeric %.6g (tolerance %.2g)", what, t->name,
-              i, a, numeric, tol);
+      T_CHECK(0, "%s: d/d %s[%zu]: analytic %.6g, numeric %.6g (tolerance %.2g)", what, t->name, i,
+              a, numeric, tol);
     }
   }
 }
@@ -189,8 +193,8 @@ static void conv_cases(t_rng *rng) {
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     q8t_graph *g = new_graph(3, cases[i].threads);
     const int32_t x = grad_input(g, "x", cases[i].h, cases[i].w, cases[i].c);
-    const int32_t y = q8t_conv(g, "conv", x, cases[i].filters, cases[i].window, cases[i].bias,
-                               Q8_ACT_NONE);
+    const int32_t y =
+        q8t_conv(g, "conv", x, cases[i].filters, cases[i].window, cases[i].bias, Q8_ACT_NONE);
     check(cases[i].what, g, y, (check_opts){0}, rng);
   }
 }
@@ -238,7 +242,8 @@ static void batch_norm_cases(t_rng *rng) {
         (check_opts){.frozen = true}, rng);
   g = new_graph(8, 1);
   x = grad_input(g, "x", 1, 1, 6);
-  check("batch norm on 1x1 images (8 samples per channel)", g, q8t_batch_norm(g, "bn", x, Q8_ACT_NONE), (check_opts){0}, rng);
+  check("batch norm on 1x1 images (8 samples per channel)", g,
+        q8t_batch_norm(g, "bn", x, Q8_ACT_NONE), (check_opts){0}, rng);
   /* After a convolution: the statistics' dependence on the weights. */
   g = new_graph(3, 2);
   x = grad_input(g, "x", 5, 5, 2);
@@ -297,9 +302,10 @@ static void pool_cases(t_rng *rng) {
 static void loss_cases(t_rng *rng) {
   q8t_graph *g = new_graph(5, 2);
   int32_t x = grad_input(g, "x", 1, 1, 7);
-  check("softmax cross-entropy (mean over the batch)", g,
-        q8t_softmax_cross_entropy(g, "loss", q8t_fully_connected(g, "fc", x, 7, false, Q8_ACT_NONE)),
-        (check_opts){0}, rng);
+  check(
+      "softmax cross-entropy (mean over the batch)", g,
+      q8t_softmax_cross_entropy(g, "loss", q8t_fully_connected(g, "fc", x, 7, false, Q8_ACT_NONE)),
+      (check_opts){0}, rng);
   /* A whole residual network: fan-out (the block's input feeds conv and add), the layer kinds
      of the reference models, gradients from the loss. */
   g = new_graph(3, 2);
@@ -312,8 +318,8 @@ static void loss_cases(t_rng *rng) {
   y = q8t_depthwise_conv(g, "dw", y, 1, win(3, 3, 2, 2, Q8_PADDING_SAME), true, Q8_ACT_NONE);
   y = q8t_avg_pool(g, "pool", y, win(2, 2, 1, 1, Q8_PADDING_SAME));
   y = q8t_fully_connected(g, "fc", q8t_global_avg_pool(g, "gap", y), 4, true, Q8_ACT_NONE);
-  check("residual network to the loss", g, q8t_softmax_cross_entropy(g, "loss", y),
-        (check_opts){0}, rng);
+  check("residual network to the loss", g, q8t_softmax_cross_entropy(g, "loss", y), (check_opts){0},
+        rng);
 }
 
 /* ---- fused activations equal separate activation nodes ---- */
@@ -328,11 +334,21 @@ static q8t_graph *fused_graph(fused_layer layer, q8_activation act, bool fused, 
   const q8t_window w = win(3, 3, 2, 1, Q8_PADDING_SAME);
   int32_t y = -1;
   switch (layer) {
-    case FUSED_CONV: y = q8t_conv(g, "layer", x, 4, w, true, inner); break;
-    case FUSED_DEPTHWISE: y = q8t_depthwise_conv(g, "layer", x, 2, w, true, inner); break;
-    case FUSED_FC: y = q8t_fully_connected(g, "layer", x, 30, true, inner); break;
-    case FUSED_BN: y = q8t_batch_norm(g, "layer", x, inner); break;
-    case FUSED_ADD: y = q8t_add(g, "layer", x, grad_input(g, "b", 5, 4, 3), inner); break;
+    case FUSED_CONV:
+      y = q8t_conv(g, "layer", x, 4, w, true, inner);
+      break;
+    case FUSED_DEPTHWISE:
+      y = q8t_depthwise_conv(g, "layer", x, 2, w, true, inner);
+      break;
+    case FUSED_FC:
+      y = q8t_fully_connected(g, "layer", x, 30, true, inner);
+      break;
+    case FUSED_BN:
+      y = q8t_batch_norm(g, "layer", x, inner);
+      break;
+    case FUSED_ADD:
+      y = q8t_add(g, "layer", x, grad_input(g, "b", 5, 4, 3), inner);
+      break;
   }
   *out = fused ? y : q8t_activation(g, "act", y, act);
   return g;
@@ -392,8 +408,8 @@ static void fused_cases(uint64_t seed) {
         if (tf->grad == NULL) continue;
         const int32_t j = q8t_graph_find_tensor(s, tf->name);
         T_CHECK(j >= 0 && same_floats(tf->grad, s->tensors[j].grad, q8t_tensor_count(tf)),
-                "%s %s: gradient of %s differs between fused and separate activation",
-                names[layer], q8_activation_name(act), tf->name);
+                "%s %s: gradient of %s differs between fused and separate activation", names[layer],
+                q8_activation_name(act), tf->name);
       }
       q8t_graph_free(f);
       q8t_graph_free(s);
@@ -401,16 +417,35 @@ static void fused_cases(uint64_t seed) {
   }
 }
 
+/* Whether this build and CPU run the ISA; prints why not. */
+static bool available(q8t_isa which) {
+  q8t_graph *g;
+  q8_error err;
+  const q8t_graph_options o = {.batch = 1, .threads = 1, .isa = which};
+  if (q8t_graph_init(&o, &g, &err) != Q8_OK) {
+    printf("SKIP layers %s: %s\n", q8t_isa_name(which), err.message);
+    return false;
+  }
+  q8t_graph_free(g);
+  return true;
+}
+
 int main(void) {
   const uint64_t seed = t_seed(0x9d1);
-  t_rng rng = {seed};
-  conv_cases(&rng);
-  depthwise_cases(&rng);
-  fully_connected_cases(&rng);
-  batch_norm_cases(&rng);
-  elementwise_cases(&rng);
-  pool_cases(&rng);
-  loss_cases(&rng);
-  fused_cases(seed);
+  const q8t_isa isas[] = {Q8T_ISA_SCALAR, Q8T_ISA_AVX2};
+  for (int i = 0; i < 2; i++) {
+    if (!available(isas[i])) continue;
+    isa = isas[i];
+    printf("layers: %s\n", q8t_isa_name(isa));
+    t_rng rng = {seed};
+    conv_cases(&rng);
+    depthwise_cases(&rng);
+    fully_connected_cases(&rng);
+    batch_norm_cases(&rng);
+    elementwise_cases(&rng);
+    pool_cases(&rng);
+    loss_cases(&rng);
+    fused_cases(seed);
+  }
   return t_finish();
 }

@@ -65,8 +65,10 @@ static void check_rows(const char *model, const row *rows, size_t n) {
                 a->kernel_h == a->kernel_w && (a->kernel_h == 3 || a->kernel_h == 1),
             "%s: %s geometry", model, node->name);
     int32_t top, left;
-    const int32_t oh = q8_conv_out_size(Q8_PADDING_SAME, x->dims[1], a->kernel_h, a->stride_h, 1, &top);
-    const int32_t ow = q8_conv_out_size(Q8_PADDING_SAME, x->dims[2], a->kernel_w, a->stride_w, 1, &left);
+    const int32_t oh =
+        q8_conv_out_size(Q8_PADDING_SAME, x->dims[1], a->kernel_h, a->stride_h, 1, &top);
+    const int32_t ow =
+        q8_conv_out_size(Q8_PADDING_SAME, x->dims[2], a->kernel_w, a->stride_w, 1, &left);
     const q8t_tensor *y = &g->tensors[node->output];
     T_CHECK(oh == y->dims[1] && ow == y->dims[2] && top == a->pad_top && left == a->pad_left,
             "%s: %s pads %d,%d output %dx%d; q8_conv_out_size: %d,%d %dx%d", model, node->name,
@@ -111,36 +113,36 @@ int main(void) {
       {"dw4/bn", 14, 14, 64},   {"pw5/bn", 14, 14, 64}, {"dw6/bn", 7, 7, 64},
       {"pw7/bn", 7, 7, 128},    {"dw8/bn", 7, 7, 128},  {"pw9/bn", 7, 7, 128},
       {"gap", 0, 0, 128},       {"fc", 0, 0, 10}};
-  static const row resnet[] = {
-      {"conv1/bn", 28, 28, 16}, {"block2/add", 28, 28, 16}, {"conv3/bn", 14, 14, 32},
-      {"block4/add", 14, 14, 32}, {"conv5/bn", 7, 7, 64},   {"block6/add", 7, 7, 64},
-      {"gap", 0, 0, 64},        {"fc", 0, 0, 10}};
+  static const row resnet[] = {{"conv1/bn", 28, 28, 16}, {"block2/add", 28, 28, 16},
+                               {"conv3/bn", 14, 14, 32}, {"block4/add", 14, 14, 32},
+                               {"conv5/bn", 7, 7, 64},   {"block6/add", 7, 7, 64},
+                               {"gap", 0, 0, 64},        {"fc", 0, 0, 10}};
   check_rows("fm-cnn", cnn, sizeof cnn / sizeof *cnn);
   check_rows("fm-mobilenet", mobilenet, sizeof mobilenet / sizeof *mobilenet);
   check_rows("fm-resnet", resnet, sizeof resnet / sizeof *resnet);
 
-  const int64_t cnn_params = 9 * 1 * 32 + 9 * 32 * 32 + 9 * 32 * 64 + 9 * 64 * 64 +
-                             2 * (32 + 32 + 64 + 64) + 64 * 10 + 10;
-  const int64_t mobilenet_params = 9 * 32 + 9 * 32 + 32 * 64 + 9 * 64 + 64 * 64 + 9 * 64 +
-                                   64 * 128 + 9 * 128 + 128 * 128 +
-                                   2 * (32 + 32 + 64 + 64 + 64 + 64 + 128 + 128 + 128) +
-                                   128 * 10 + 10;
+  const int64_t cnn_params =
+      9 * 1 * 32 + 9 * 32 * 32 + 9 * 32 * 64 + 9 * 64 * 64 + 2 * (32 + 32 + 64 + 64) + 64 * 10 + 10;
+  const int64_t mobilenet_params =
+      9 * 32 + 9 * 32 + 32 * 64 + 9 * 64 + 64 * 64 + 9 * 64 + 64 * 128 + 9 * 128 + 128 * 128 +
+      2 * (32 + 32 + 64 + 64 + 64 + 64 + 128 + 128 + 128) + 128 * 10 + 10;
   const int64_t resnet_params = 9 * 16 + 2 * 9 * 16 * 16 + 9 * 16 * 32 + 2 * 9 * 32 * 32 +
-                                9 * 32 * 64 + 2 * 9 * 64 * 64 +
-                                2 * (3 * 16 + 3 * 32 + 3 * 64) + 64 * 10 + 10;
+                                9 * 32 * 64 + 2 * 9 * 64 * 64 + 2 * (3 * 16 + 3 * 32 + 3 * 64) +
+                                64 * 10 + 10;
   T_CHECK(count_parameters("fm-cnn") == cnn_params, "fm-cnn parameters %lld, expected %lld",
           (long long)count_parameters("fm-cnn"), (long long)cnn_params);
   T_CHECK(count_parameters("fm-mobilenet") == mobilenet_params,
           "fm-mobilenet parameters %lld, expected %lld",
           (long long)count_parameters("fm-mobilenet"), (long long)mobilenet_params);
-  T_CHECK(count_parameters("fm-resnet") == resnet_params, "fm-resnet parameters %lld, expected %lld",
-          (long long)count_parameters("fm-resnet"), (long long)resnet_params);
+  T_CHECK(count_parameters("fm-resnet") == resnet_params,
+          "fm-resnet parameters %lld, expected %lld", (long long)count_parameters("fm-resnet"),
+          (long long)resnet_params);
 
   /* Residual blocks: the add reads the block's input (the previous BN's output). */
   int32_t logits;
   q8t_graph *g = build("fm-resnet", &logits);
-  const char *const blocks[][2] = {{"block2/add", "conv1/bn"}, {"block4/add", "conv3/bn"},
-                                   {"block6/add", "conv5/bn"}};
+  const char *const blocks[][2] = {
+      {"block2/add", "conv1/bn"}, {"block4/add", "conv3/bn"}, {"block6/add", "conv5/bn"}};
   for (int i = 0; i < 3; i++) {
     const int32_t n = q8t_graph_find_node(g, blocks[i][0]);
     T_CHECK(n >= 0 && g->nodes[n].op == Q8T_OP_ADD &&

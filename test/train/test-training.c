@@ -1,7 +1,8 @@
 /* Training runs on synthetic images with a small network (conv, batch norm, max pool, conv,
    batch norm, fully connected, loss): it must learn (loss falls, accuracy on fresh images);
    the same seed and thread count give bit-identical weights, momentum and batch-norm
-   statistics after 6 steps, for both matrix-product backends and 1 or 2 threads; a run
+   statistics after 6 steps, for both matrix-product backends, both compilations of the
+   layers (where the CPU has AVX2) and 1 or 2 threads; a run
    stopped after step 4 and resumed from there ends with the same bits as one straight run;
    another seed gives other weights. */
 #include <math.h>
@@ -29,11 +30,11 @@ static void synthetic(t_rng *rng, int64_t count, int32_t side, uint8_t *pixels, 
   }
 }
 
-static q8t_graph *small_net(int32_t batch, int32_t threads, q8t_gemm_backend gemm) {
+static q8t_graph *small_net(int32_t batch, int32_t threads, q8t_gemm_backend gemm, q8t_isa isa) {
   q8t_graph *g;
   q8_error err;
-  const q8t_graph_options o = {.batch = batch, .threads = threads, .gemm = gemm};
-  q8t_graph_init(&o, &g, &err);
+  const q8t_graph_options o = {.batch = batch, .threads = threads, .gemm = gemm, .isa = isa};
+  if (q8t_graph_init(&o, &g, &err) != Q8_OK) return NULL;
   int32_t x = q8t_input(g, "input", SIDE, SIDE, 1);
   x = q8t_conv(g, "conv1", x, 8, (q8t_window){3, 3, 1, 1, Q8_PADDING_SAME}, false, Q8_ACT_NONE);
   x = q8t_batch_norm(g, "conv1/bn", x, Q8_ACT_RELU6);
@@ -58,8 +59,9 @@ static void learns(uint64_t seed) {
   uint8_t *pixels = malloc((size_t)(TRAIN + TEST) * SIDE * SIDE), labels[TRAIN + TEST];
   synthetic(&rng, TRAIN + TEST, SIDE, pixels, labels);
   const q8t_images train = {pixels, labels, TRAIN, SIDE, SIDE, 1};
-  const q8t_images test = {pixels + (size_t)TRAIN * SIDE * SIDE, labels + TRAIN, TEST, SIDE, SIDE, 1};
-  q8t_graph *g = small_net(32, 2, Q8T_GEMM_AUTO);
+  const q8t_images test = {
+      pixels + (size_t)TRAIN * SIDE * SIDE, labels + TRAIN, TEST, SIDE, SIDE, 1};
+  q8t_graph *g = small_net(32, 2, Q8T_GEMM_AUTO, Q8T_ISA_AUTO);
   q8t_graph_init_parameters(g, seed);
   q8t_train_options opt = q8t_train_recipe();
   opt.epochs = 3;
@@ -72,9 +74,10 @@ static void learns(uint64_t seed) {
   T_CHECK(q8t_train(g, &train, &opt, &result, &err) == Q8_OK, "train: %s", err.message);
   q8t_eval_result eval;
   T_CHECK(q8t_evaluate(g, &test, &eval, &err) == Q8_OK, "evaluate: %s", err.message);
-  printf("synthetic: first batch loss %.3f, last epoch loss %.3f, accuracy %.3f; fresh images "
-         "%.3f (loss %.3f)\n",
-         first_loss, result.last_epoch_loss, result.last_epoch_accuracy, eval.accuracy, eval.loss);
+  printf(
+      "synthetic: first batch loss %.3f, last epoch loss %.3f, accuracy %.3f; fresh images "
+      "%.3f (loss %.3f)\n",
+      first_loss, result.last_epoch_loss, result.last_epoch_accuracy, eval.accuracy, eval.loss);
   T_CHECK(result.steps == 3 * (TRAIN / 32) && !result.stopped, "%lld steps",
           (long long)result.steps);
   T_CHECK(first_loss > 1.5 && result.last_epoch_loss < 0.5 * first_loss,
@@ -113,9 +116,9 @@ static bool stop_after(void *user, const q8t_step_report *r) {
 /* The small network, 2 epochs of 3 steps (the last one partial), optionally stopped after
    stop_step steps and resumed from there in a second call. */
 static float *train_small(const q8t_images *data, int32_t threads, q8t_gemm_backend gemm,
-                          uint64_t seed, int64_t stop_step, size_t *n) {
+                          q8t_isa isa, uint64_t seed, int64_t stop_step, size_t *n) {
   q8_error err;
-  q8t_graph *g = small_net(16, threads, gemm);
+  q8t_graph *g = small_net(16, threads, gemm, isa);
   q8t_graph_init_parameters(g, seed);
   q8t_train_options opt = q8t_train_recipe();
   opt.epochs = 2;
@@ -147,19 +150,29 @@ static void reproducible(uint64_t seed) {
   synthetic(&rng, COUNT, SIDE, pixels, labels);
   const q8t_images data = {pixels, labels, COUNT, SIDE, SIDE, 1};
   const q8t_gemm_backend backends[] = {Q8T_GEMM_AUTO, Q8T_GEMM_PORTABLE};
-  for (int b = 0; b < 2; b++) {
+  const q8t_isa isas[] = {Q8T_ISA_SCALAR, Q8T_ISA_AVX2};
+  for (int k = 0; k < 4; k++) {
+    const q8t_gemm_backend gemm = backends[k % 2];
+    const q8t_isa isa = isas[k / 2];
+    q8t_graph *probe = small_net(1, 1, gemm, isa);
+    if (probe == NULL) {
+      printf("SKIP layers %s: not in this build or CPU\n", q8t_isa_name(isa));
+      continue;
+    }
+    q8t_graph_free(probe);
     for (int32_t threads = 1; threads <= 2; threads++) {
       size_t n1, n2, n3, n4;
-      float *first = train_small(&data, threads, backends[b], seed, 0, &n1);
-      float *again = train_small(&data, threads, backends[b], seed, 0, &n2);
-      float *resumed = train_small(&data, threads, backends[b], seed, 4, &n3);
-      float *other = train_small(&data, threads, backends[b], seed + 1, 0, &n4);
-      const char *name = q8t_gemm_backend_name(backends[b]);
+      float *first = train_small(&data, threads, gemm, isa, seed, 0, &n1);
+      float *again = train_small(&data, threads, gemm, isa, seed, 0, &n2);
+      float *resumed = train_small(&data, threads, gemm, isa, seed, 4, &n3);
+      float *other = train_small(&data, threads, gemm, isa, seed + 1, 0, &n4);
+      char name[64];
+      snprintf(name, sizeof name, "%s, %s", q8t_gemm_backend_name(gemm), q8t_isa_name(isa));
       T_CHECK(n1 == n2 && memcmp(first, again, n1 * sizeof *first) == 0,
               "%s, %d threads: two runs with one seed differ", name, (int)threads);
       T_CHECK(n1 == n3 && memcmp(first, resumed, n1 * sizeof *first) == 0,
-              "%s, %d threads: stopped after step 4 and resumed differs from a straight run",
-              name, (int)threads);
+              "%s, %d threads: stopped after step 4 and resumed differs from a straight run", name,
+              (int)threads);
       T_CHECK(n1 == n4 && memcmp(first, other, n1 * sizeof *first) != 0,
               "%s, %d threads: another seed gives the same weights", name, (int)threads);
       free(first);
