@@ -6,32 +6,10 @@
 
 #include "train/ops.h"
 
-typedef struct dw_geom {
-  int32_t batch, h, w, c;
-  int32_t oh, ow, o, m;
-  int32_t kh, kw, sh, sw, pad_top, pad_left;
-} dw_geom;
+typedef q8t_window_geom dw_geom;
 
-static dw_geom geometry(q8t_graph *g, const q8t_node *node) {
-  const q8t_tensor *x = q8t_input_tensor(g, node, Q8T_IN_X);
-  const q8t_tensor *y = q8t_output_tensor(g, node);
-  const q8t_attrs *a = &node->attrs;
-  return (dw_geom){
-      .batch = x->dims[0],
-      .h = x->dims[1],
-      .w = x->dims[2],
-      .c = x->dims[3],
-      .oh = y->dims[1],
-      .ow = y->dims[2],
-      .o = y->dims[3],
-      .m = a->depth_multiplier,
-      .kh = a->kernel_h,
-      .kw = a->kernel_w,
-      .sh = a->stride_h,
-      .sw = a->stride_w,
-      .pad_top = a->pad_top,
-      .pad_left = a->pad_left,
-  };
+static dw_geom geometry(const q8t_graph *g, const q8t_node *node) {
+  return q8t_window_geometry(g, node);
 }
 
 /* Scratch: partial weight gradient [kh * kw * o], then partial bias gradient [o]. */
@@ -40,25 +18,25 @@ static size_t bias_offset(const dw_geom *geo) {
 }
 
 static size_t dw_scratch(const q8t_graph *g, const q8t_node *node) {
-  const dw_geom geo = geometry((q8t_graph *)g, node);
+  const dw_geom geo = geometry(g, node);
   return bias_offset(&geo) + q8t_align_floats((size_t)geo.o);
 }
 
 /* out[o] += in[o / m] * w[o] for one kernel tap. */
 static void tap_forward(const dw_geom *geo, const float *in, const float *w, float *out) {
-  if (geo->m == 1) {
+  if (geo->multiplier == 1) {
     for (int32_t ch = 0; ch < geo->o; ch++) out[ch] += in[ch] * w[ch];
     return;
   }
   for (int32_t ch = 0; ch < geo->c; ch++) {
-    for (int32_t j = 0; j < geo->m; j++) out[ch * geo->m + j] += in[ch] * w[ch * geo->m + j];
+    for (int32_t j = 0; j < geo->multiplier; j++) out[ch * geo->multiplier + j] += in[ch] * w[ch * geo->multiplier + j];
   }
 }
 
 /* One tap's share of the gradients: din[c] += sum_m dy[o] * w[o], dw[o] += dy[o] * in[c]. */
 static void tap_backward(const dw_geom *geo, const float *in, const float *w, const float *dy,
                          float *din, float *dw) {
-  if (geo->m == 1) {
+  if (geo->multiplier == 1) {
     for (int32_t ch = 0; ch < geo->o; ch++) {
       dw[ch] += dy[ch] * in[ch];
       if (din != NULL) din[ch] += dy[ch] * w[ch];
@@ -66,8 +44,8 @@ static void tap_backward(const dw_geom *geo, const float *in, const float *w, co
     return;
   }
   for (int32_t ch = 0; ch < geo->c; ch++) {
-    for (int32_t j = 0; j < geo->m; j++) {
-      const int32_t o = ch * geo->m + j;
+    for (int32_t j = 0; j < geo->multiplier; j++) {
+      const int32_t o = ch * geo->multiplier + j;
       dw[o] += dy[o] * in[ch];
       if (din != NULL) din[ch] += dy[o] * w[o];
     }

@@ -62,6 +62,24 @@ static inline q8t_tensor *q8t_state_tensor(q8t_graph *g, const q8t_node *node, i
   return &g->tensors[node->state[slot]];
 }
 
+/* Shapes and window of a convolution-like node: input [batch, h, w, c], output
+   [batch, oh, ow, o]. */
+typedef struct q8t_window_geom {
+  int32_t batch, h, w, c;
+  int32_t oh, ow, o;
+  int32_t kh, kw, sh, sw, pad_top, pad_left;
+  int32_t multiplier; /* depthwise convolution */
+} q8t_window_geom;
+
+static inline q8t_window_geom q8t_window_geometry(const q8t_graph *g, const q8t_node *node) {
+  const int32_t *x = g->tensors[node->inputs[Q8T_IN_X]].dims;
+  const int32_t *y = g->tensors[node->output].dims;
+  const q8t_attrs *a = &node->attrs;
+  return (q8t_window_geom){x[0], x[1], x[2], x[3], y[1], y[2], y[3], a->kernel_h, a->kernel_w,
+                           a->stride_h, a->stride_w, a->pad_top, a->pad_left,
+                           a->depth_multiplier};
+}
+
 /* The fused activation and its derivative, taken at the activation's output y (ReLU passes
    where y > 0, ReLU6 where 0 < y < 6, as PyTorch's relu and hardtanh do). */
 static inline float q8t_activate(q8_activation act, float v) {

@@ -182,13 +182,40 @@ static void conv_cases(t_rng *rng) {
     bool bias;
     int32_t threads;
   } cases[] = {
+      /* im2col rows of 32 or fewer (kh * kw * channels): the direct loops. */
       {"conv 3x3 s1 SAME bias", 5, 6, 3, 4, {3, 3, 1, 1, Q8_PADDING_SAME}, true, 2},
       {"conv 3x3 s2 SAME odd 7x7", 7, 7, 2, 3, {3, 3, 2, 2, Q8_PADDING_SAME}, false, 2},
       {"conv 3x3 s2 SAME even 8x6", 8, 6, 2, 3, {3, 3, 2, 2, Q8_PADDING_SAME}, true, 1},
       {"conv 4x4 s2 SAME even 6x6", 6, 6, 2, 2, {4, 4, 2, 2, Q8_PADDING_SAME}, false, 2},
       {"conv 5x3 s2x1 VALID", 9, 6, 2, 3, {5, 3, 2, 1, Q8_PADDING_VALID}, true, 2},
       {"conv 1x1 s1 (pointwise path)", 4, 5, 6, 5, {1, 1, 1, 1, Q8_PADDING_SAME}, true, 2},
-      {"conv 1x1 s2 SAME (im2col path)", 5, 5, 3, 4, {1, 1, 2, 2, Q8_PADDING_SAME}, false, 2},
+      {"conv 1x1 s2 SAME (direct path)", 5, 5, 3, 4, {1, 1, 2, 2, Q8_PADDING_SAME}, false, 2},
+      /* im2col rows longer than 32: the matrix-product path. */
+      {"conv 1x1 s2 SAME, 40 channels (im2col)",
+       5,
+       4,
+       40,
+       3,
+       {1, 1, 2, 2, Q8_PADDING_SAME},
+       true,
+       2},
+      {"conv 3x3 s1 SAME, 4 channels (im2col)", 5, 6, 4, 3, {3, 3, 1, 1, Q8_PADDING_SAME}, true, 2},
+      {"conv 3x3 s2 SAME odd, 6 channels (im2col)",
+       7,
+       5,
+       6,
+       4,
+       {3, 3, 2, 2, Q8_PADDING_SAME},
+       false,
+       1},
+      {"conv 3x2 s1x2 VALID, 8 channels (im2col)",
+       6,
+       7,
+       8,
+       3,
+       {3, 2, 1, 2, Q8_PADDING_VALID},
+       true,
+       2},
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     q8t_graph *g = new_graph(3, cases[i].threads);
