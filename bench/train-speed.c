@@ -1,7 +1,12 @@
 /* Training speed of the float engine: images per second of full training steps (forward,
    backward, SGD) on random images, per model, thread count and matrix-product backend, with
    the 2-thread / 1-thread ratio measured in the same run. --profile adds each node's forward
-   and backward time. Run pinned: bench/train-speed.sh (taskset). Not a test. */
+   and backward time. --pin runs n threads on CPUs 0 .. n-1 only (Linux; bench/train-speed.sh
+   uses it). Not a test. */
+#if defined(__linux__)
+#define _GNU_SOURCE /* sched_setaffinity */
+#include <sched.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +29,7 @@ typedef struct config {
   q8t_gemm_backend gemm;
   q8t_isa isa;
   bool profile;
+  bool pin;
 } config;
 
 static double now(void) {
@@ -35,7 +41,7 @@ static double now(void) {
 static void usage(void) {
   fprintf(stderr,
           "usage: train-speed [--model NAME]... [--threads N]... [--batch 64] [--seconds 10]\n"
-          "                   [--gemm auto|portable] [--isa auto|scalar|avx2] [--profile]\n"
+          "                   [--gemm auto|portable] [--isa auto|scalar|avx2] [--profile] [--pin]\n"
           "models: fm-cnn fm-mobilenet fm-resnet (default: fm-cnn fm-mobilenet); threads "
           "default 1 and 2\n");
   exit(2);
@@ -48,6 +54,10 @@ static config parse(int argc, char **argv) {
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (strcmp(a, "--profile") == 0) {
       c.profile = true;
+      continue;
+    }
+    if (strcmp(a, "--pin") == 0) {
+      c.pin = true;
       continue;
     }
     if (v == NULL) usage();
@@ -109,7 +119,21 @@ static void step(q8t_graph *g, const q8t_sgd *sgd, node_time *times) {
   q8t_sgd_step(g, sgd, 0.01f);
 }
 
+/* The process (and the workers a graph starts afterwards) on CPUs 0 .. threads - 1. */
+static void pin(int threads) {
+#if defined(__linux__)
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  for (int i = 0; i < threads; i++) CPU_SET(i, &set);
+  if (sched_setaffinity(0, sizeof set, &set) != 0) perror("sched_setaffinity");
+#else
+  (void)threads;
+  fprintf(stderr, "--pin: not on this system\n");
+#endif
+}
+
 static int run(const config *c, const char *model, int threads, double *images_per_second) {
+  if (c->pin) pin(threads);
   q8t_graph *g;
   q8_error err;
   const q8t_graph_options o = {
