@@ -380,3 +380,15 @@ int32_t q8t_softmax_cross_entropy(q8t_graph *g, const char *name, int32_t logits
   g->loss = node->output;
   return node->output;
 }
+
+/* ---- for graph transformations in other files (build-internal.h) ---- */
+
+int32_t q8t_build_tensor(q8t_graph *g, const char *node, const char *what, q8t_role role,
+                         int32_t rank, const int32_t *dims, bool batched) {
+  return add_tensor(g, node, what, role, rank, dims, batched);
+}
+
+q8t_node *q8t_build_node(q8t_graph *g, q8t_op op, const char *name, int32_t rank,
+                         const int32_t *out_dims, bool batched) {
+  return add_node(g, op, name, rank, out_dims, batched);
+}

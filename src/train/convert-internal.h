@@ -32,6 +32,9 @@ typedef struct q8t_quantized {
   bool handed_over;            /* grids from q8t_ranges */
 } q8t_quantized;
 
+/* The weights parameter of a layer node: its weights input, or the parameter behind the
+   fake-quant node it reads them through (quantization-aware training, qat.h). */
+int32_t q8t_convert_weight_tensor(const q8t_graph *graph, int32_t node);
 int32_t q8t_convert_weight_channels(const q8t_graph *graph, int32_t node);
 size_t q8t_convert_weight_count(const q8t_graph *graph, int32_t node);
 

@@ -56,6 +56,21 @@ static void fuse_activation(planner *p, q8t_export_op *op) {
   p->absorbed[a] = true;
 }
 
+/* Quantization-aware training (qat.h): a fake-quant node alone reading op's output holds the
+   values the exported tensor will have; the tensor is named after it and keyed by it. */
+static void absorb_fake_quant(planner *p, q8t_export_op *op) {
+  const int32_t fq = op->output >= 0 ? sole_reader(p, op->output, Q8T_OP_FAKE_QUANT) : -1;
+  if (fq < 0) return;
+  op->output = p->g->nodes[fq].output;
+  p->absorbed[fq] = true;
+}
+
+/* A batch norm, or the folded one quantization-aware training puts in its place. */
+static int32_t batch_norm_reader(const planner *p, int32_t t) {
+  const int32_t bn = sole_reader(p, t, Q8T_OP_BATCH_NORM);
+  return bn >= 0 ? bn : sole_reader(p, t, Q8T_OP_CONV_BN_FOLDED);
+}
+
 /* Convolution, depthwise convolution or fully connected, with the batch norm that alone reads
    its output folded in. */
 static q8_status plan_weighted(planner *p, int32_t n, q8t_export_op *op) {
@@ -65,7 +80,7 @@ static q8_status plan_weighted(planner *p, int32_t n, q8t_export_op *op) {
                                      [Q8T_OP_FULLY_CONNECTED] = Q8_OP_FULLY_CONNECTED};
   op->kind = kinds[node->op];
   op->output_has_range = true;
-  const int32_t bn = sole_reader(p, node->output, Q8T_OP_BATCH_NORM);
+  const int32_t bn = batch_norm_reader(p, node->output);
   if (bn >= 0 && node->attrs.activation != Q8_ACT_NONE)
     return q8_fail(p->error, Q8_ERROR_UNSUPPORTED,
                    "batch norm '%s' follows %s '%s', whose output has a fused %s: only a batch "
@@ -79,13 +94,14 @@ static q8_status plan_weighted(planner *p, int32_t n, q8t_export_op *op) {
     p->absorbed[bn] = true;
   }
   fuse_activation(p, op);
+  absorb_fake_quant(p, op);
   return need_exported(p, node, node->inputs[Q8T_IN_X]);
 }
 
 static q8_status refuse_leftover(planner *p, const q8t_node *node) {
   const int32_t x = node->inputs[Q8T_IN_X];
   const char *from = x >= 0 ? p->g->tensors[x].name : "(none)";
-  if (node->op == Q8T_OP_BATCH_NORM)
+  if (node->op == Q8T_OP_BATCH_NORM || node->op == Q8T_OP_CONV_BN_FOLDED)
     return q8_fail(p->error, Q8_ERROR_UNSUPPORTED,
                    "batch norm '%s' reads '%s': the export folds a batch norm only into the "
                    "convolution or fully connected layer whose output it alone reads",
@@ -113,6 +129,7 @@ static q8_status plan_node(planner *p, int32_t n, q8t_export_op *op) {
       op->inputs[1] = node->inputs[Q8T_ADD_B];
       op->output_has_range = true;
       fuse_activation(p, op);
+      absorb_fake_quant(p, op);
       const q8_status s = need_exported(p, node, op->inputs[0]);
       return s == Q8_OK ? need_exported(p, node, op->inputs[1]) : s;
     }
@@ -124,9 +141,19 @@ static q8_status plan_node(planner *p, int32_t n, q8t_export_op *op) {
       op->output = -1; /* the probabilities: a tensor of the export's own */
       break;
     case Q8T_OP_BATCH_NORM:
+    case Q8T_OP_CONV_BN_FOLDED:
     case Q8T_OP_ACTIVATION: return refuse_leftover(p, node);
+    case Q8T_OP_FOLD_WEIGHTS: return Q8_OK; /* weights: the layer's export folds them */
+    case Q8T_OP_FAKE_QUANT:
+      if (node->attrs.qat.fq_kind == Q8T_FQ_WEIGHTS) return Q8_OK; /* the layer's grids */
+      return q8_fail(p->error, Q8_ERROR_UNSUPPORTED,
+                     "fake quantization '%s' reads '%s', which no exported operator writes",
+                     node->name, p->g->tensors[node->inputs[Q8T_IN_X]].name);
     case Q8T_OP_COUNT: break;
   }
+  if (op->kind == Q8_OP_MEAN || op->kind == Q8_OP_MAX_POOL_2D ||
+      op->kind == Q8_OP_AVERAGE_POOL_2D)
+    absorb_fake_quant(p, op);
   if (op->kind == Q8_OP_COUNT)
     return q8_fail(p->error, Q8_ERROR_UNSUPPORTED, "node '%s' (%s) has no exported form",
                    node->name, q8t_op_name(node->op));

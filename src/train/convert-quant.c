@@ -31,14 +31,18 @@ static bool has_weights(q8t_op op) {
   return op == Q8T_OP_CONV || op == Q8T_OP_DEPTHWISE_CONV || op == Q8T_OP_FULLY_CONNECTED;
 }
 
+int32_t q8t_convert_weight_tensor(const q8t_graph *g, int32_t node) {
+  const int32_t w = g->nodes[node].inputs[Q8T_IN_WEIGHTS];
+  const int32_t p = g->tensors[w].producer;
+  return p >= 0 && g->nodes[p].op == Q8T_OP_FAKE_QUANT ? g->nodes[p].inputs[Q8T_IN_X] : w;
+}
+
 int32_t q8t_convert_weight_channels(const q8t_graph *g, int32_t node) {
-  const q8t_node *n = &g->nodes[node];
-  return weight_channels(n->op, g->tensors[n->inputs[Q8T_IN_WEIGHTS]].dims);
+  return weight_channels(g->nodes[node].op, g->tensors[q8t_convert_weight_tensor(g, node)].dims);
 }
 
 size_t q8t_convert_weight_count(const q8t_graph *g, int32_t node) {
-  const q8t_node *n = &g->nodes[node];
-  return weight_count(n->op, g->tensors[n->inputs[Q8T_IN_WEIGHTS]].dims);
+  return weight_count(g->nodes[node].op, g->tensors[q8t_convert_weight_tensor(g, node)].dims);
 }
 
 static q8_status check_fold(const q8t_graph *g, int32_t node, int32_t bn, q8_error *error) {
@@ -46,7 +50,8 @@ static q8_status check_fold(const q8t_graph *g, int32_t node, int32_t bn, q8_err
     return q8_fail(error, Q8_ERROR_INVALID_ARGUMENT,
                    "fold: node %d is not a convolution or fully connected layer", (int)node);
   if (bn < 0) return Q8_OK;
-  if (bn >= g->n_nodes || g->nodes[bn].op != Q8T_OP_BATCH_NORM ||
+  if (bn >= g->n_nodes ||
+      (g->nodes[bn].op != Q8T_OP_BATCH_NORM && g->nodes[bn].op != Q8T_OP_CONV_BN_FOLDED) ||
       g->nodes[bn].inputs[Q8T_IN_X] != g->nodes[node].output)
     return q8_fail(error, Q8_ERROR_INVALID_ARGUMENT,
                    "fold: node %d is not a batch norm reading '%s'", (int)bn,
@@ -61,7 +66,7 @@ q8_status q8t_fold_batch_norm(const q8t_graph *g, int32_t node, int32_t bn, floa
   q8_status s = check_fold(g, node, bn, error);
   if (s != Q8_OK) return s;
   const q8t_node *n = &g->nodes[node];
-  const q8t_tensor *w = &g->tensors[n->inputs[Q8T_IN_WEIGHTS]];
+  const q8t_tensor *w = &g->tensors[q8t_convert_weight_tensor(g, node)];
   const float *b = n->inputs[Q8T_IN_BIAS] >= 0 ? g->tensors[n->inputs[Q8T_IN_BIAS]].data : NULL;
   const int32_t channels = weight_channels(n->op, w->dims);
   const size_t count = weight_count(n->op, w->dims);
@@ -223,7 +228,7 @@ static q8_status choose_grids(const q8t_graph *g, q8t_quantized *qz, const float
                               const q8t_convert_setup *setup, q8_quant_grid *grids,
                               q8_error *error) {
   const q8t_node *n = &g->nodes[qz->node];
-  const int32_t wt = n->inputs[Q8T_IN_WEIGHTS];
+  const int32_t wt = q8t_convert_weight_tensor(g, qz->node);
   const q8t_grid_set *h = setup->ranges != NULL ? &setup->ranges->weights[wt] : NULL;
   if (h != NULL && h->count > 0) {
     const q8_status s = check_handed_over(qz, h, setup->scheme, g->tensors[wt].name, error);
@@ -243,7 +248,7 @@ q8_status q8t_quantize_weights(const q8t_graph *g, int32_t node, int32_t bn, flo
                                const q8t_convert_setup *setup, q8t_quantized *qz,
                                q8_error *error) {
   const q8t_node *n = &g->nodes[node];
-  const q8t_tensor *wt = &g->tensors[n->inputs[Q8T_IN_WEIGHTS]];
+  const q8t_tensor *wt = &g->tensors[q8t_convert_weight_tensor(g, node)];
   qz->node = node;
   qz->op = n->op;
   memcpy(qz->dims, wt->dims, sizeof qz->dims);

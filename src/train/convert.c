@@ -129,7 +129,7 @@ static bool alloc_quantized(emitter *e, int32_t node, q8t_quantized *qz) {
 /* Weights [as in training] and bias [channels] tensors of a quantized layer. */
 static q8_status weight_tensors(emitter *e, const q8t_quantized *qz, int32_t *w, int32_t *b) {
   const q8t_node *n = &e->g->nodes[qz->node];
-  const q8t_tensor *wt = &e->g->tensors[n->inputs[Q8T_IN_WEIGHTS]];
+  const q8t_tensor *wt = &e->g->tensors[q8t_convert_weight_tensor(e->g, qz->node)];
   char name[2 * Q8T_NAME_MAX];
   const int32_t axis = qz->op == Q8T_OP_DEPTHWISE_CONV ? 3 : 0;
   *w = new_tensor(e, wt->name, e->setup.type, wt->rank, wt->dims);

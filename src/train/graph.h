@@ -107,6 +107,22 @@ typedef enum q8t_op {
   /* inputs: logits [N,K], labels int32 [N] in [0, K). state: probabilities [N,K] (SAVED).
      out [1]: mean over the batch of -log softmax(logits)[label]. */
   Q8T_OP_SOFTMAX_CROSS_ENTROPY,
+  /* Quantization-aware training (train/qat.h; rules in doc/training.md):
+     inputs: x. out: x fake-quantized (same shape). attrs.qat says the grid: an activation's
+     EMA range (state Q8T_FQ_RANGE [3]: min, max, initialized) or another node's range (tied:
+     pools), or weights' grids from their current values (no range); state Q8T_FQ_STEP [1]
+     counts training forwards (the schedule's clock). */
+  Q8T_OP_FAKE_QUANT,
+  /* inputs: weights of attrs.qat.layer_op, gamma [O], moving variance [O] (a batch norm's
+     state, read only). out: weights * gamma / sqrt(moving_variance + bn_epsilon) per output
+     channel, as the export folds them (q8t_fold_batch_norm). */
+  Q8T_OP_FOLD_WEIGHTS,
+  /* A batch norm folded into the layer before it (TensorFlow's quantize rewriter): batch
+     norm's input and state slots (x = the unfolded layer's output, for batch statistics),
+     plus Q8T_FOLDED_LAYER_X (the layer's input), Q8T_FOLDED_WEIGHTS (folded, fake-quantized
+     weights) and Q8T_FOLDED_BIAS (the layer's bias or -1); state adds Q8T_FOLDED_CORRECTION
+     (SAVED) and Q8T_FOLDED_STEP. out: as the batch norm's. */
+  Q8T_OP_CONV_BN_FOLDED,
   Q8T_OP_COUNT
 } q8t_op;
 
@@ -122,6 +138,30 @@ enum {
 enum { Q8T_ADD_A = 0, Q8T_ADD_B = 1 };
 enum { Q8T_CE_LOGITS = 0, Q8T_CE_LABELS = 1 };
 enum { Q8T_CE_PROBABILITIES = 0 };
+enum { Q8T_FQ_STEP = 0, Q8T_FQ_RANGE = 1 };
+enum { Q8T_FOLD_GAMMA = 1, Q8T_FOLD_MOVING_VAR = 2 };
+enum { Q8T_FOLDED_LAYER_X = 3, Q8T_FOLDED_WEIGHTS = 4, Q8T_FOLDED_BIAS = 5 };
+enum { Q8T_FOLDED_CORRECTION = 4, Q8T_FOLDED_STEP = 5 };
+
+/* What a fake-quantization node's grid comes from. */
+typedef enum q8t_fq_kind {
+  Q8T_FQ_ACTIVATION, /* asymmetric, over the moving average of batch min/max (its own state) */
+  Q8T_FQ_TIED,       /* the grid of another fake-quant node's range (pools and MEAN, whose
+                        exported output keeps the input's parameters) */
+  Q8T_FQ_WEIGHTS     /* q8t_weight_grids of the current values, every step */
+} q8t_fq_kind;
+
+/* Fake quantization and its schedule (train/qat.h). Steps count training forwards. */
+typedef struct q8t_qat_attrs {
+  q8t_fq_kind fq_kind;
+  int32_t bits;        /* 2..8 */
+  int32_t layer_op;    /* q8t_op of the layer the weights feed (grid family, channel axis) */
+  int32_t scheme;      /* weights: q8t_scheme (train/convert.h) */
+  float ema_decay;     /* activation ranges: min -= (1 - decay) * (min - batch_min) */
+  int64_t quant_delay; /* fake quant is the identity before this step (ranges still learn) */
+  int64_t freeze_step; /* from this step: activation ranges stop moving; a folded batch norm
+                          uses (and no longer updates) its moving statistics */
+} q8t_qat_attrs;
 
 /* A node's attributes: everything TFLite's operator options need, and the layer's settings. */
 typedef struct q8t_attrs {
@@ -133,6 +173,7 @@ typedef struct q8t_attrs {
   q8_activation activation;  /* fused into the output: NONE, RELU or RELU6 */
   float bn_momentum;         /* moving = (1 - momentum) * moving + momentum * batch */
   float bn_epsilon;
+  q8t_qat_attrs qat; /* fake quantization, weight folding, folded batch norm */
 } q8t_attrs;
 
 typedef struct q8t_node {

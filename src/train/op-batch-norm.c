@@ -208,5 +208,10 @@ static void bn_backward(q8t_graph *g, q8t_node *node) {
   if (q8t_input_tensor(g, node, Q8T_IN_X)->grad != NULL) q8t_parallel(g, input_grad_task, &b);
 }
 
+void Q8T_ISA_NAME(q8t_batch_norm_statistics)(q8t_graph *g, q8t_node *node) {
+  bn_ctx b = context(g, node);
+  batch_statistics(&b);
+}
+
 const q8t_op_impl Q8T_ISA_NAME(q8t_batch_norm_impl) = {"batch_norm", bn_forward, bn_backward,
                                                        bn_scratch};

@@ -16,7 +16,10 @@
     [Q8T_OP_GLOBAL_AVG_POOL] = &q8t_global_avg_pool_impl##suffix,                             \
     [Q8T_OP_MAX_POOL] = &q8t_max_pool_impl##suffix,                                           \
     [Q8T_OP_AVG_POOL] = &q8t_avg_pool_impl##suffix,                                           \
-    [Q8T_OP_SOFTMAX_CROSS_ENTROPY] = &q8t_softmax_cross_entropy_impl##suffix                  \
+    [Q8T_OP_SOFTMAX_CROSS_ENTROPY] = &q8t_softmax_cross_entropy_impl##suffix,                 \
+    [Q8T_OP_FAKE_QUANT] = &q8t_fake_quant_impl##suffix,                                       \
+    [Q8T_OP_FOLD_WEIGHTS] = &q8t_fold_weights_impl##suffix,                                   \
+    [Q8T_OP_CONV_BN_FOLDED] = &q8t_conv_bn_folded_impl##suffix                                \
   }
 
 const q8t_op_impl *const q8t_op_table[Q8T_OP_COUNT] = Q8T_TABLE();

@@ -39,9 +39,15 @@ typedef struct q8t_op_impl {
   extern const q8t_op_impl q8t_conv_impl##suffix, q8t_depthwise_conv_impl##suffix,                \
       q8t_fully_connected_impl##suffix, q8t_batch_norm_impl##suffix, q8t_activation_impl##suffix, \
       q8t_add_impl##suffix, q8t_global_avg_pool_impl##suffix, q8t_max_pool_impl##suffix,          \
-      q8t_avg_pool_impl##suffix, q8t_softmax_cross_entropy_impl##suffix
+      q8t_avg_pool_impl##suffix, q8t_softmax_cross_entropy_impl##suffix,                        \
+      q8t_fake_quant_impl##suffix, q8t_fold_weights_impl##suffix,                                 \
+      q8t_conv_bn_folded_impl##suffix;                                                            \
+  void q8t_batch_norm_statistics##suffix(q8t_graph *g, q8t_node *node)
 Q8T_DECLARE_IMPLS();
 Q8T_DECLARE_IMPLS(_avx2);
+/* q8t_batch_norm_statistics (op-batch-norm.c): for a node with batch norm's input and state
+   slots, the batch's mean and 1/sqrt(var + eps) of input X into its saved slots and the moving
+   averages updated, exactly as a training batch norm does (the folded batch norm uses it). */
 
 /* Indexed by q8t_op: the baseline table, and the AVX2 one (NULL entries where the build has
    no AVX2 variant). */
