@@ -262,9 +262,9 @@ q8_status q8t_quantize_weights(const q8t_graph *g, int32_t node, int32_t bn, flo
     s = q8_fail(error, Q8_ERROR_OUT_OF_MEMORY, "out of memory quantizing '%s'", n->name);
   if (s == Q8_OK) s = q8t_fold_batch_norm(g, node, bn, w, b, error);
   if (s == Q8_OK) s = choose_grids(g, qz, w, setup, grids, error);
-  if (s == Q8_OK) s = make_bias_safe(qz, grids, input_scale, b, &qz->bias_adjusted, error);
   for (int32_t j = 0; s == Q8_OK && j < qz->grid_count; j++)
     qz->min_scale += grids[j].scale <= Q8_QUANT_MIN_SCALE;
+  if (s == Q8_OK) s = make_bias_safe(qz, grids, input_scale, b, &qz->bias_adjusted, error);
   if (s == Q8_OK) s = store_weights(qz, grids, w, setup->type, error);
   if (s == Q8_OK) store_bias(qz, input_scale, b);
   if (s != Q8_OK) q8_error_prefix(error, "%s", n->name);

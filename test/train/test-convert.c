@@ -11,57 +11,8 @@
 #include "train/build.h"
 #include "train/convert.h"
 #include "train/graph.h"
+#include "util/graph-runner.h"
 #include "util/test-util.h"
-
-/* ---- running an exported graph, every activation readable ---- */
-
-typedef struct runner {
-  uint8_t *bytes;
-  q8_model *model;
-  q8_interp *interp;
-  int32_t n_outputs;
-  int32_t outputs[64]; /* exported tensor of each output */
-} runner;
-
-/* Makes every operator output a graph output (after the real ones), so the planner keeps
-   them all, then encodes, loads and prepares the graph. */
-static int runner_init(runner *r, q8_graph *g) {
-  memset(r, 0, sizeof *r);
-  for (int32_t i = 0; i < g->n_outputs; i++) r->outputs[r->n_outputs++] = g->outputs[i];
-  for (int32_t n = 0; n < g->n_nodes; n++) {
-    const int32_t t = g->nodes[n].outputs[0];
-    bool seen = false;
-    for (int32_t i = 0; i < r->n_outputs; i++) seen |= r->outputs[i] == t;
-    if (!seen && r->n_outputs < 64) r->outputs[r->n_outputs++] = t;
-  }
-  int32_t *outs = q8_pool_dup(&g->pool, r->outputs, sizeof(int32_t) * (size_t)r->n_outputs);
-  g->outputs = outs;
-  g->n_outputs = r->n_outputs;
-  q8_error err;
-  size_t size = 0;
-  if (q8t_export_check(g, &r->bytes, &size, &err) != Q8_OK ||
-      q8_model_load_memory(r->bytes, size, 0, &r->model, &err) != Q8_OK ||
-      q8_interp_init(r->model, NULL, &r->interp, &err) != Q8_OK) {
-    T_CHECK(0, "exported graph does not run: %s", err.message);
-    return 0;
-  }
-  return 1;
-}
-
-static void runner_free(runner *r) {
-  q8_interp_free(r->interp);
-  q8_model_free(r->model);
-  free(r->bytes);
-}
-
-/* Bytes of exported tensor t after the last invoke. */
-static const void *runner_tensor(runner *r, int32_t t) {
-  for (int32_t i = 0; i < r->n_outputs; i++) {
-    const void *data = NULL;
-    if (r->outputs[i] == t && q8_interp_output_data(r->interp, i, &data) == Q8_OK) return data;
-  }
-  return NULL;
-}
 
 static int32_t find_exported(const q8_graph *g, const char *name) {
   for (int32_t t = 0; t < g->n_tensors; t++)
@@ -316,18 +267,18 @@ static void check_tiny_outputs(q8_graph *out, const tiny_expected *x) {
   const int32_t conv = find_exported(out, "conv1/bn"), gap = find_exported(out, "gap");
   const int32_t fc = find_exported(out, "fc"), probs = find_exported(out, "probabilities");
   const q8_type type = x->scheme == Q8T_SCHEME_INT8 ? Q8_TYPE_INT8 : Q8_TYPE_UINT8;
-  runner r;
-  if (!runner_init(&r, out)) return;
+  t_runner r;
+  if (!t_runner_init(&r, out)) return;
   const int32_t offset = x->scheme == Q8T_SCHEME_INT8 ? -128 : 0;
   const uint8_t input[4] = {(uint8_t)(0 + offset), (uint8_t)(64 + offset),
                             (uint8_t)(160 + offset), (uint8_t)(255 + offset)};
   T_CHECK(q8_interp_set_input(r.interp, 0, input, 4) == Q8_OK, "set input");
   T_CHECK(q8_interp_invoke(r.interp) == Q8_OK, "invoke: %s", q8_interp_last_error(r.interp));
-  const void *c = runner_tensor(&r, conv), *m = runner_tensor(&r, gap);
-  const void *z = runner_tensor(&r, fc), *p = runner_tensor(&r, probs);
+  const void *c = t_runner_tensor(&r, conv), *m = t_runner_tensor(&r, gap);
+  const void *z = t_runner_tensor(&r, fc), *p = t_runner_tensor(&r, probs);
   T_CHECK(c && m && z && p, "outputs readable");
   if (!(c && m && z && p)) {
-    runner_free(&r);
+    t_runner_free(&r);
     return;
   }
   for (size_t k = 0; k < 8; k++)
@@ -342,7 +293,7 @@ static void check_tiny_outputs(q8_graph *out, const tiny_expected *x) {
             "%s probabilities[%zu] = %d, expected %d +- 1", q8t_scheme_name(x->scheme), k,
             (int)code_at(p, type, k), (int)x->probabilities[k]);
   }
-  runner_free(&r);
+  t_runner_free(&r);
 }
 
 static void tiny_by_hand(void) {
@@ -374,7 +325,219 @@ static void tiny_by_hand(void) {
   q8t_graph_free(g);
 }
 
+/* ---- an all-zero channel, the bias-safe scale ---- */
+
+/* gamma_1 = 0 makes channel 1's folded weights all zero: its int8 scale is the minimum 2^-16
+   and its output is its bias b'_1 = beta_1 alone. beta_1 = 1: bias code 1 / ((1/255) 2^-16)
+   = 16711680, the output 1.0 = 64 steps of 1/64 above the zero point -128 at every pixel.
+   beta_1 = 100 needs more than |bias| <= 2^30 (1/255) scale: the scale is raised to at least
+   100 * 255 / 2^30 and the bias code stays within 2^30. */
+static void zero_channel(void) {
+  const float betas[2] = {1.0f, 100.0f};
+  for (int i = 0; i < 2; i++) {
+    q8t_graph *g = tiny_graph();
+    if (g == NULL) return;
+    tiny_values(g);
+    set_values(g, "conv1/bn/gamma", (const float[]){2.0f, 0.0f}, 2);
+    set_values(g, "conv1/bn/beta", (const float[]){0.125f, betas[i]}, 2);
+    q8t_ranges r;
+    tiny_ranges(g, &r);
+    if (i == 1) q8t_ranges_set(&r, q8t_graph_find_tensor(g, "conv1/bn"), 0.0f, 6.0f, NULL);
+    const q8t_export_options o = {.scheme = Q8T_SCHEME_INT8};
+    q8_graph *out = NULL;
+    q8t_export_report report;
+    q8_error err;
+    T_CHECK(q8t_export(g, &r, &o, &out, &report, &err) == Q8_OK, "export: %s", err.message);
+    if (out == NULL) continue;
+    const q8_tensor *w = &out->tensors[find_exported(out, "conv1/weights")];
+    const q8_tensor *b = &out->tensors[find_exported(out, "conv1/bias")];
+    const int32_t code = ((const int8_t *)w->data)[1], bias = ((const int32_t *)b->data)[1];
+    T_CHECK(code == 0 && report.min_scale_channels == 1 && strstr(report.notes, "minimum scale"),
+            "zero channel: code %d, %d at the minimum scale, notes '%s'", (int)code,
+            (int)report.min_scale_channels, report.notes);
+    if (i == 0) {
+      const double expected = round(1.0 / ((double)(1.0f / 255.0f) * 1.52587890625e-05));
+      T_CHECK(w->quant.scale[1] == 1.52587890625e-05f && bias == (int32_t)expected &&
+                  report.bias_adjusted_channels == 0,
+              "scale %g (2^-16), bias code %d (expected %.0f)", (double)w->quant.scale[1],
+              (int)bias, expected);
+      t_runner run;
+      if (t_runner_init(&run, out)) {
+        const int8_t input[4] = {-128, -64, 32, 127};
+        q8_interp_set_input(run.interp, 0, input, 4);
+        q8_interp_invoke(run.interp);
+        const int8_t *c = t_runner_tensor(&run, find_exported(out, "conv1/bn"));
+        for (int k = 0; c != NULL && k < 4; k++)
+          T_CHECK(c[2 * k + 1] == -64, "zero channel output %d, expected -64 (1.0)", c[2 * k + 1]);
+        t_runner_free(&run);
+      }
+    } else {
+      T_CHECK(report.bias_adjusted_channels == 1 &&
+                  w->quant.scale[1] >= 100.0f * 255.0f / 1073741824.0f && abs(bias) <= (1 << 30) &&
+                  strstr(report.notes, "raised") != NULL,
+              "bias 100: scale %g, bias code %d, %d adjusted, notes '%s'",
+              (double)w->quant.scale[1], (int)bias, (int)report.bias_adjusted_channels,
+              report.notes);
+      t_runner run;
+      if (t_runner_init(&run, out)) t_runner_free(&run);
+    }
+    q8_graph_free(out);
+    q8t_ranges_free(&r);
+    q8t_graph_free(g);
+  }
+}
+
+/* ---- weight grids handed over (as quantization-aware training will) ---- */
+
+static void handed_over_grids(void) {
+  q8t_graph *g = tiny_graph();
+  if (g == NULL) return;
+  tiny_values(g);
+  q8t_ranges r;
+  tiny_ranges(g, &r);
+  const q8t_export_options o = {.scheme = Q8T_SCHEME_INT8};
+  const int32_t conv_w = q8t_graph_find_tensor(g, "conv1/weights");
+  /* Channel grids with twice the derived step (4/127): the codes halve to +-63.5 -> 64, -63
+     (TF's rounding: floor(x + 0.5) from the bottom of the grid, ties upward). */
+  q8_quant_grid grids[3]; /* the third for a count that does not match */
+  memset(grids, 0, sizeof grids);
+  for (int c = 0; c < 3; c++) {
+    grids[c].scale = 4.0f / 127.0f;
+    grids[c].quant_min = -127;
+    grids[c].quant_max = 127;
+    grids[c].nudged_min = -127.0f * grids[c].scale;
+    grids[c].nudged_max = 127.0f * grids[c].scale;
+    grids[c].bits = 8;
+    grids[c].narrow_range = true;
+    grids[c].symmetric = true;
+  }
+  q8_error err;
+  T_CHECK(q8t_ranges_set_weight_grids(&r, conv_w, grids, 2, &err) == Q8_OK, "%s", err.message);
+  q8_graph *out = NULL;
+  q8t_export_report report;
+  T_CHECK(q8t_export(g, &r, &o, &out, &report, &err) == Q8_OK, "export: %s", err.message);
+  if (out != NULL) {
+    const q8_tensor *w = &out->tensors[find_exported(out, "conv1/weights")];
+    const int8_t *codes = w->data;
+    T_CHECK(codes[0] == 64 && codes[1] == -63 && w->quant.scale[0] == 4.0f / 127.0f &&
+                report.handed_over_grids == 1,
+            "handed-over grids: codes %d %d, scale %g, %d tensors", codes[0], codes[1],
+            (double)w->quant.scale[0], (int)report.handed_over_grids);
+    q8_graph_free(out);
+  }
+  /* int8 weights are symmetric: an asymmetric grid is refused, naming the tensor. */
+  grids[0].symmetric = false;
+  q8t_ranges_set_weight_grids(&r, conv_w, grids, 2, &err);
+  T_CHECK(q8t_export(g, &r, &o, &out, NULL, &err) == Q8_ERROR_INVALID_ARGUMENT &&
+              strstr(err.message, "conv1/weights") && strstr(err.message, "asymmetric"),
+          "asymmetric int8 grid refused: %s", err.message);
+  T_CHECK(q8t_ranges_set_weight_grids(&r, conv_w, grids, 3, &err) == Q8_OK &&
+              q8t_export(g, &r, &o, &out, NULL, &err) == Q8_ERROR_INVALID_ARGUMENT &&
+              strstr(err.message, "3 weight grids"),
+          "3 grids for 2 channels refused: %s", err.message);
+  q8t_ranges_free(&r);
+  q8t_graph_free(g);
+}
+
+/* ---- writing, and post-training quantization end to end ---- */
+
+static void write_files(void) {
+  q8t_graph *g = tiny_graph();
+  if (g == NULL) return;
+  tiny_values(g);
+  char path[512];
+  snprintf(path, sizeof path, "%s/test-convert-tiny.tflite", Q8_BINARY_DIR);
+  static const uint8_t pixels[8] = {0, 64, 160, 255, 255, 160, 64, 0};
+  const q8t_images data = {pixels, NULL, 2, 2, 2, 1};
+  for (int s = 0; s < 2; s++) {
+    const q8t_export_options o = {.scheme = s == 0 ? Q8T_SCHEME_INT8 : Q8T_SCHEME_UINT8};
+    q8t_export_report report;
+    q8_error err;
+    T_CHECK(q8t_ptq_export(g, &data, 2, &o, path, &report, &err) == Q8_OK, "ptq: %s", err.message);
+    size_t size = 0;
+    uint8_t *bytes = t_read_file(path, &size);
+    q8_model *model = NULL;
+    T_CHECK(bytes != NULL && size == report.bytes &&
+                q8_model_load_file(path, &model, &err) == Q8_OK,
+            "written %s (%zu bytes, report %zu): %s", path, size, report.bytes, err.message);
+    q8_model_free(model);
+    if (bytes != NULL)
+      q8_test_keep_written(s == 0 ? "train-convert-tiny-int8" : "train-convert-tiny-uint8", bytes,
+                           size);
+    free(bytes);
+  }
+  remove(path);
+  q8t_graph_free(g);
+}
+
+/* ---- refusals ---- */
+
+static q8t_graph *refused_graph(int variant) {
+  q8t_graph *g;
+  q8_error err;
+  const q8t_graph_options o = {.batch = 1, .threads = 1};
+  if (q8t_graph_init(&o, &g, &err) != Q8_OK) return NULL;
+  int32_t x = q8t_input(g, "input", 4, 4, 1);
+  const q8t_window w = {1, 1, 1, 1, Q8_PADDING_SAME};
+  if (variant == 0) x = q8t_batch_norm(g, "input/bn", x, Q8_ACT_NONE);
+  const int32_t c = q8t_conv(g, "conv", x, 2, w, false, variant == 1 ? Q8_ACT_RELU : Q8_ACT_NONE);
+  x = q8t_batch_norm(g, "conv/bn", c, Q8_ACT_RELU6);
+  if (variant == 2) x = q8t_add(g, "add", x, c, Q8_ACT_NONE);
+  q8t_fully_connected(g, "fc", q8t_global_avg_pool(g, "gap", x), 2, true, Q8_ACT_NONE);
+  q8t_graph_allocate(g);
+  return g;
+}
+
+static void refusals(void) {
+  static const char *const expected[3] = {"batch norm 'input/bn' reads 'input'",
+                                          "follows conv 'conv', whose output has a fused RELU",
+                                          "batch norm 'conv/bn' reads 'conv'"};
+  for (int v = 0; v < 3; v++) {
+    q8t_graph *g = refused_graph(v);
+    if (g == NULL) continue;
+    q8t_export_plan plan;
+    q8_error err;
+    T_CHECK(q8t_export_plan_init(g, &plan, &err) == Q8_ERROR_UNSUPPORTED &&
+                strstr(err.message, expected[v]) != NULL,
+            "variant %d refused with '%s': %s", v, expected[v], err.message);
+    q8t_graph_free(g);
+  }
+  q8t_graph *g = tiny_graph();
+  if (g == NULL) return;
+  tiny_values(g);
+  q8t_ranges r;
+  q8_error err;
+  q8_graph *out = NULL;
+  q8t_ranges_init(g, &r, &err);
+  const q8t_export_options o = {.scheme = Q8T_SCHEME_INT8};
+  T_CHECK(q8t_export(g, &r, &o, &out, NULL, &err) == Q8_ERROR_STATE &&
+              strstr(err.message, "no range for 'conv1/bn'"),
+          "missing range: %s", err.message);
+  const q8t_export_options bits9 = {.scheme = Q8T_SCHEME_INT8, .weight_bits = 9};
+  const q8t_export_options bits1 = {.scheme = Q8T_SCHEME_UINT8, .activation_bits = 1};
+  T_CHECK(q8t_export(g, &r, &bits9, &out, NULL, &err) == Q8_ERROR_INVALID_ARGUMENT &&
+              q8t_export(g, &r, &bits1, &out, NULL, &err) == Q8_ERROR_INVALID_ARGUMENT &&
+              strstr(err.message, "2 to 8"),
+          "bit widths refused: %s", err.message);
+  T_CHECK(q8t_ranges_set(&r, 0, NAN, 1.0f, &err) == Q8_ERROR_INVALID_ARGUMENT &&
+              q8t_ranges_set(&r, 0, 2.0f, 1.0f, &err) == Q8_ERROR_INVALID_ARGUMENT &&
+              q8t_ranges_set(&r, g->n_tensors, 0.0f, 1.0f, &err) == Q8_ERROR_INVALID_ARGUMENT,
+          "bad ranges refused: %s", err.message);
+  static const uint8_t pixels[9] = {0};
+  const q8t_images wrong = {pixels, NULL, 1, 3, 3, 1};
+  T_CHECK(q8t_calibrate(g, &wrong, 1, &r, &err) == Q8_ERROR_INVALID_ARGUMENT &&
+              strstr(err.message, "3x3x1") && strstr(err.message, "2x2x1"),
+          "calibration images of the wrong shape: %s", err.message);
+  T_CHECK(out == NULL, "no graph after a refusal");
+  q8t_ranges_free(&r);
+  q8t_graph_free(g);
+}
+
 int main(void) {
   tiny_by_hand();
+  zero_channel();
+  handed_over_grids();
+  write_files();
+  refusals();
   return t_finish();
 }
