@@ -256,6 +256,25 @@ static void print_text(const eval_args *a, const char *data_dir, const eval_plan
          r->seconds > 0 ? (double)r->images / r->seconds : 0.0);
 }
 
+int cli_eval_accuracy(const char *path, const q8_dataset *ds, double *accuracy) {
+  q8_model *model = NULL;
+  q8_interp *interp = NULL;
+  if (!cli_open_model(path, &model, &interp)) return 0;
+  eval_plan plan;
+  memset(&plan, 0, sizeof plan);
+  eval_result result;
+  memset(&result, 0, sizeof result);
+  int ok = check_input(path, interp, &plan) && choose_scores(path, interp, &plan);
+  if (ok) {
+    build_pixel_table(&plan);
+    ok = evaluate(interp, &plan, ds, &result);
+  }
+  if (ok) *accuracy = ds->count > 0 ? (double)result.correct / (double)ds->count : 0.0;
+  q8_interp_free(interp);
+  q8_model_free(model);
+  return ok;
+}
+
 int q8_cli_eval(int argc, char **argv) {
   if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
     eval_usage(stdout);
