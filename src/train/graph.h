@@ -161,6 +161,8 @@ typedef struct q8t_qat_attrs {
   int64_t quant_delay; /* fake quant is the identity before this step (ranges still learn) */
   int64_t freeze_step; /* from this step: activation ranges stop moving; a folded batch norm
                           uses (and no longer updates) its moving statistics */
+  int32_t mean_count;  /* tied, after a global average pool exported as MEAN: the values
+                          averaged, whose integer mean truncates (0: round to nearest) */
 } q8t_qat_attrs;
 
 /* A node's attributes: everything TFLite's operator options need, and the layer's settings. */

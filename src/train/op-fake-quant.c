@@ -5,9 +5,15 @@
    - ACTIVATION: the node's range state, in training first moved towards the batch's min/max
      (q8_range_tracker_update_ema; the first batch sets it) until the freeze step;
    - TIED: another node's range state, read only (pools and MEAN keep their input's grid);
+     after a global average pool exported as MEAN (attrs.qat.mean_count values averaged) the
+     mean of the codes is truncated as the integer MEAN does (doc/numerics.md: TFLM's
+     reference Mean with equal input and output parameters divides the int32 sum of the
+     container's codes, rounding towards zero), so that the float model holds the exported
+     model's pooled features instead of a systematic half step away from them;
    - WEIGHTS: q8t_weight_grids of the current values (the one definition the export uses too).
    Before the quantization delay the node is the identity both ways; in training every forward
    advances the node's clock. */
+#include <math.h>
 #include <string.h>
 
 #include "core/error.h"
@@ -49,8 +55,9 @@ typedef struct fq_ctx {
   size_t count;
   const q8_quant_grid *grids; /* one, or one per channel (weights) */
   int32_t n_grids;
-  size_t per_channel, channel_stride; /* element i's grid: (i / per_channel) % n_grids ... */
-  bool depthwise;                     /* ... or i % n_grids (depthwise weights: channel last) */
+  size_t per_channel;  /* element i's grid: i / per_channel (conv, fully connected) ... */
+  bool depthwise;      /* ... or i % n_grids (depthwise weights: the channel is last) */
+  int32_t code_offset; /* MEAN: the container's code = grid code + offset */
 } fq_ctx;
 
 static void slice(const fq_ctx *c, int32_t t, int32_t nt, size_t *begin, size_t *n) {
@@ -140,14 +147,29 @@ static const q8_quant_grid *grid_of(const fq_ctx *c, size_t i) {
   return &c->grids[channel];
 }
 
+/* The value whose container code is the integer MEAN of the n codes x averages: the sum of
+   the codes recovered exactly (x is their float mean), divided as C divides. */
+static float truncated_mean(const q8_quant_grid *grid, int32_t n, int32_t code_offset, float x) {
+  const double mean = ((double)x - grid->nudged_min) / grid->scale; /* of codes - quant_min */
+  const int64_t to_container = (int64_t)grid->quant_min + code_offset;
+  const int64_t sum = llround(mean * n) + (int64_t)n * to_container;
+  const int64_t code = sum / n - to_container;
+  return (float)code * grid->scale + grid->nudged_min;
+}
+
 static void forward_task(void *arg, int32_t t, int32_t nt) {
   const fq_ctx *c = arg;
   size_t at, n;
   slice(c, t, nt, &at, &n);
   const float *x = q8t_input_tensor(c->g, c->node, Q8T_IN_X)->data + at;
   float *y = q8t_output_tensor(c->g, c->node)->data + at;
+  const int32_t mean_count = c->node->attrs.qat.mean_count;
   if (c->grids == NULL) {
     memcpy(y, x, n * sizeof *y);
+  } else if (mean_count > 0) {
+    for (size_t i = 0; i < n; i++) {
+      y[i] = truncated_mean(&c->grids[0], mean_count, c->code_offset, x[i]);
+    }
   } else if (c->n_grids == 1) {
     q8_fake_quant_forward(&c->grids[0], x, y, n);
   } else {
@@ -174,7 +196,7 @@ static void backward_task(void *arg, int32_t t, int32_t nt) {
 
 /* Decides the pass's grids: NULL when the node is the identity. */
 static fq_ctx plan(q8t_graph *g, q8t_node *node, q8_quant_grid *single, bool in_backward) {
-  fq_ctx c = {g, node, q8t_tensor_count(q8t_output_tensor(g, node)), NULL, 0, 1, 0, false};
+  fq_ctx c = {.g = g, .node = node, .count = q8t_tensor_count(q8t_output_tensor(g, node))};
   const q8t_qat_attrs *qat = &node->attrs.qat;
   const bool training_forward = g->training && !in_backward;
   if (training_forward && qat->fq_kind == Q8T_FQ_ACTIVATION &&
@@ -189,6 +211,16 @@ static fq_ctx plan(q8t_graph *g, q8t_node *node, q8_quant_grid *single, bool in_
   if (activation_grid(g, node, single)) {
     c.grids = single;
     c.n_grids = 1;
+  }
+  if (c.grids != NULL && qat->mean_count > 0) {
+    q8_quant_params params;
+    q8_error error;
+    const q8_type type = qat->scheme == Q8T_SCHEME_INT8 ? Q8_TYPE_INT8 : Q8_TYPE_UINT8;
+    const q8_status st = q8_quant_grid_storage(single, type, &params, &c.code_offset, &error);
+    if (st != Q8_OK) {
+      q8t_qat_record_error(g, node, st, &error);
+      c.grids = NULL;
+    }
   }
   return c;
 }

@@ -212,8 +212,9 @@ static void quantize_weights(rewriter *r, int32_t layer) {
   if (wq >= 0) r->g->nodes[layer].inputs[Q8T_IN_WEIGHTS] = wq;
 }
 
-/* Fake quantization on exported activation t: its own range, or tied to its input's. */
-static void quantize_activation(rewriter *r, int32_t t, int32_t tied_to) {
+/* Fake quantization on exported activation t: its own range, or tied to its input's (mean:
+   an exported MEAN, see op-fake-quant.c). */
+static void quantize_activation(rewriter *r, int32_t t, int32_t tied_to, bool mean) {
   q8t_graph *g = r->g;
   int32_t range = -1;
   if (tied_to >= 0) {
@@ -226,6 +227,10 @@ static void quantize_activation(rewriter *r, int32_t t, int32_t tied_to) {
   if (out < 0) return;
   const int32_t fq = g->tensors[out].producer;
   r->range_of[t] = g->nodes[fq].state[Q8T_FQ_RANGE];
+  if (mean) {
+    const q8t_tensor *x = &g->tensors[g->nodes[producer].inputs[Q8T_IN_X]];
+    g->nodes[fq].attrs.qat.mean_count = x->dims[1] * x->dims[2];
+  }
   rewire(r, t, out, fq);
 }
 
@@ -236,9 +241,9 @@ static void rewrite_op(rewriter *r, const q8t_export_op *op) {
   if (weighted && op->batch_norm < 0) quantize_weights(r, op->node);
   if (op->output < 0) return; /* SOFTMAX */
   if (op->output_has_range) {
-    quantize_activation(r, op->output, -1);
+    quantize_activation(r, op->output, -1, false);
   } else {
-    quantize_activation(r, op->output, op->inputs[0]);
+    quantize_activation(r, op->output, op->inputs[0], op->kind == Q8_OP_MEAN);
   }
 }
 

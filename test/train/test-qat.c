@@ -9,7 +9,9 @@
    - the fake-quant node: forward equals range.h's q8_fake_quant on the node's grid, the
      straight-through mask at the nudged range's ends, the EMA of batch ranges against a hand
      computation, the quantization delay, the range and batch-norm freezes, per-channel and
-     per-tensor weight grids against range.h on the same weights, the clock. */
+     per-tensor weight grids against range.h on the same weights, the clock, and the pooled
+     features truncated as the integer MEAN truncates;
+   - option and graph refusals. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -611,6 +613,51 @@ static void weight_grids(uint64_t seed) {
   }
 }
 
+/* After a global average pool exported as MEAN, the tied fake quantization truncates the mean
+   of the codes as the integer MEAN does: towards zero on the container's codes (int8: codes
+   minus 128), so down in uint8 and towards code 128 in int8. */
+static void mean_truncation(void) {
+  for (int scheme = 0; scheme < 2; scheme++) {
+    q8t_graph *g = new_graph(1, 1);
+    const int32_t x = q8t_input(g, "x", 2, 2, 2);
+    q8t_global_avg_pool(g, "gap", q8t_depthwise_conv(g, "dw", x, 1, win(1, 1), false, Q8_ACT_NONE));
+    T_CHECK(q8t_graph_allocate(g) == Q8_OK, "allocate: %s", g->error.message);
+    q8t_qat_options o = q8t_qat_defaults();
+    o.scheme = scheme == 0 ? Q8T_SCHEME_INT8 : Q8T_SCHEME_UINT8;
+    o.range_freeze_step = 0;
+    prepare(g, &o);
+    T_CHECK(node_named(g, "gap/fq")->attrs.qat.mean_count == 4, "mean count %d",
+            (int)node_named(g, "gap/fq")->attrs.qat.mean_count);
+    float *r = range_of(g, "dw/fq");
+    r[0] = 0.0f;
+    r[1] = 2.55f; /* scale 0.01, codes 0..255 */
+    r[2] = 1.0f;
+    q8_quant_grid grid;
+    q8_error err;
+    q8_quant_grid_from_range(0.0f, 2.55f, 8, false, &grid, &err);
+    /* Channel 0: codes 10, 11, 11, 11 (mean 10.75); channel 1: 200, 201, 201, 201 (200.75). */
+    const int32_t codes[2][4] = {{10, 11, 11, 11}, {200, 201, 201, 201}};
+    q8t_graph_forward(g, false);
+    q8t_node *dw = node_named(g, "dw/fq");
+    q8t_tensor *in = &g->tensors[dw->output];
+    for (int c = 0; c < 2; c++)
+      for (int p = 0; p < 4; p++) in->data[p * 2 + c] = (float)codes[c][p] * grid.scale;
+    for (int32_t n = q8t_graph_find_node(g, "gap"); n < g->n_nodes; n++)
+      g->ops[g->nodes[n].op]->forward(g, &g->nodes[n]);
+    const float *y = g->tensors[node_named(g, "gap/fq")->output].data;
+    /* uint8: floor -> 10, 200. int8: codes -118, 73 (means -117.25, 72.75) -> -117, 72, that
+       is 11 and 200. */
+    const int32_t want[2][2] = {{11, 200}, {10, 200}};
+    for (int c = 0; c < 2; c++) {
+      const float expect = (float)want[scheme][c] * grid.scale + grid.nudged_min;
+      T_CHECK(y[c] == expect, "%s MEAN channel %d: %.9g, expected code %d (%.9g)",
+              scheme == 0 ? "int8" : "uint8", c, (double)y[c], (int)want[scheme][c],
+              (double)expect);
+    }
+    q8t_graph_free(g);
+  }
+}
+
 static void option_refusals(void) {
   q8t_graph *g = new_graph(2, 1);
   q8t_fully_connected(g, "fc", q8t_input(g, "x", 1, 1, 3), 2, true, Q8_ACT_NONE);
@@ -649,6 +696,7 @@ int main(void) {
   quant_delay();
   bn_freeze(seed);
   weight_grids(seed);
+  mean_truncation();
   option_refusals();
   return t_finish();
 }
