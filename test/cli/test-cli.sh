@@ -185,19 +185,26 @@ if [ "${Q8_INTEGER_ONLY:-0}" != 1 ] && [ -d "$fm" ]; then
       zcat "$fm/$s-labels-idx1-ubyte.gz" | head -c $((8 + 4)) > "$tr_data/$s-labels-idx1-ubyte"
     done
   fi
-  # One run straight, one stopped by SIGINT during epoch 2 and resumed: same model, same log
-  # (but for the seconds column).
-  targs=(--model fm-cnn --data "$tr_data" --limit 512 --epochs 2 --qat-epochs 0 --test-limit 20 --threads 1 --seed 3)
+  # One run straight; one stopped by SIGINT during float epoch 2, resumed, stopped again once
+  # the float phase is logged (in the QAT phase) and resumed: same model, same log (seconds
+  # aside).
+  targs=(--model fm-cnn --data "$tr_data" --limit 512 --epochs 2 --qat-epochs 1 --test-limit 20 --threads 1 --seed 3)
   # Emulated (qemu: a few images per second) the run is one step on 4 images, without SIGINT.
   if [ ${#emulator[@]} -gt 0 ]; then targs=(--model fm-cnn --data "$tr_data" --limit 4 --epochs 1 --qat-epochs 0 --test-limit 2 --threads 1 --seed 3); fi
   out=$(run train "${targs[@]}" --out "$tr_out/straight.tflite" --log "$tr_out/straight.csv" 2>&1); rc=$?
   check "train: exit 0 (got $rc: $(tail -n 3 <<<"$out"))" test $rc -eq 0
   check "train: plain progress lines off a terminal" grep -q "^float epoch 1/[12] step [0-9]*/[0-9]*: loss [0-9.]*, accuracy " <<<"$out"
   check "train: the checkpoint beside --out" test -s "$tr_out/straight.ckpt"
-  epochs=$(( ${#emulator[@]} > 0 ? 1 : 2 ))
-  check "train: log header and one line per epoch" bash -c "head -n 1 '$tr_out/straight.csv' | grep -qx 'phase,epoch,loss,train_accuracy,test_accuracy,learning_rate,seconds' && test \$(grep -c '^float,[12],[0-9.]*,0\.[0-9]*,[01]\.[0-9]*,' '$tr_out/straight.csv') -eq $epochs"
+  phases=$( (( ${#emulator[@]} > 0 )) && echo "float,1" || printf 'float,1 float,2 qat,1')
+  check "train: log header and one line per epoch ($phases)" test "$(cut -d, -f1-2 "$tr_out/straight.csv" | tr '\n' ' ')" = "phase,epoch $phases "
+  check "train: log values" test "$(grep -c '^[a-z]*,[12],[0-9.]*,0\.[0-9]*,[01]\.[0-9]*,[0-9.e-]*,[0-9.]*$' "$tr_out/straight.csv")" -eq "$(wc -w <<<"$phases")"
   line=$(grep "^test accuracy on " <<<"$out")
-  check "train: float and integer accuracy reported" grep -q "float [0-9.]*% (training engine), int8 [0-9.]*% (integer runtime" <<<"$line"
+  if [ ${#emulator[@]} -gt 0 ]; then
+    check "train: float and integer accuracy reported" grep -q "float [0-9.]*% (training engine), int8 [0-9.]*% (integer runtime" <<<"$line"
+  else
+    check "train: QAT ranges exported" grep -q "^wrote $tr_out/straight.tflite: int8, [0-9]* bytes, 7 operators; ranges learned by quantization-aware training" <<<"$out"
+    check "train: float, fake-quantized and integer accuracy reported" grep -q "float [0-9.]*% (before QAT), fake-quantized [0-9.]*% (training engine), int8 [0-9.]*% (integer runtime" <<<"$line"
+  fi
   # q8 eval of the written model gives the integer accuracy q8 train printed.
   int_acc=$(sed -n 's/.*int8 \([0-9.]*\)% (integer runtime.*/\1/p' <<<"$line")
   n_test=$(sed -n 's/^test accuracy on \([0-9]*\) images.*/\1/p' <<<"$line")
@@ -209,12 +216,20 @@ if [ "${Q8_INTEGER_ONLY:-0}" != 1 ] && [ -d "$fm" ]; then
     for _ in $(seq 600); do [ -s "$tr_out/cut.ckpt" ] || ! kill -0 $pid 2>/dev/null && break; sleep 0.05; done
     kill -INT $pid 2>/dev/null; wait $pid; rc=$?
     check "train: SIGINT during epoch 2 exits 130 (got $rc)" test $rc -eq 130
-    check "train: SIGINT says where it stopped" grep -q "^q8: interrupted at step [0-9]* of 16 (float phase, epoch 2 of 2); saved $tr_out/cut.ckpt" "$tr_out/cut.err"
+    check "train: SIGINT says where it stopped" grep -q "^q8: interrupted after [0-9]* of 16 steps of the float phase (epoch 2 of 2); saved $tr_out/cut.ckpt" "$tr_out/cut.err"
     resume_cmd=$(sed -n 's/^resume with: q8 //p' "$tr_out/cut.err")
     check "train: SIGINT prints the resume command" grep -q -- "--resume $tr_out/cut.ckpt\$" <<<"$resume_cmd"
-    out=$(eval "run $resume_cmd" 2>&1); rc=$?
+    read -ra resume_args <<<"$resume_cmd" # the paths here need no quoting
+    "$q8_bin" "${resume_args[@]}" > "$tr_out/cut2.out" 2> "$tr_out/cut2.err" &
+    pid=$!
+    for _ in $(seq 600); do grep -q "^float,2," "$tr_out/cut.csv" 2>/dev/null || ! kill -0 $pid 2>/dev/null && break; sleep 0.05; done
+    kill -INT $pid 2>/dev/null; wait $pid; rc=$?
+    check "train: resumed from the step it stopped at" grep -q "^resumed $tr_out/cut.ckpt: float phase, step [0-9]* (epoch 2)" "$tr_out/cut2.out"
+    check "train: SIGINT in the QAT phase exits 130 (got $rc)" test $rc -eq 130
+    check "train: ... and says so" grep -q "^q8: interrupted after [0-9]* of 8 steps of the qat phase (epoch 1 of 1); saved" "$tr_out/cut2.err"
+    out=$(run "${resume_args[@]}" 2>&1); rc=$?
     check "train: resumed run exits 0 (got $rc: $(tail -n 2 <<<"$out"))" test $rc -eq 0
-    check "train: resumed from the step it stopped at" grep -q "^resumed $tr_out/cut.ckpt: float phase, step [0-9]* (epoch 2)" <<<"$out"
+    check "train: resumed in the QAT phase" grep -q "^resumed $tr_out/cut.ckpt: qat phase, step [0-9]* (epoch 1)" <<<"$out"
     check "train: interrupted + resumed writes the same model as a straight run" cmp -s "$tr_out/straight.tflite" "$tr_out/cut.tflite"
     check "train: ... and the same log (but for seconds)" diff <(cut -d, -f1-6 "$tr_out/straight.csv") <(cut -d, -f1-6 "$tr_out/cut.csv")
     # Checkpoints that do not fit are refused, by name.
@@ -225,6 +240,8 @@ if [ "${Q8_INTEGER_ONLY:-0}" != 1 ] && [ -d "$fm" ]; then
       train "${targs[@]}" --seed 4 --out "$tr_out/r.tflite" --resume "$ck"
     expect_error "train: resume with other images" "option 'train-images' is 512 there, 256 in this run" \
       train "${targs[@]}" --limit 256 --out "$tr_out/r.tflite" --resume "$ck"
+    expect_error "train: resume with other bits" "option 'wbits' is 8 there, 4 in this run" \
+      train "${targs[@]}" --wbits 4 --out "$tr_out/r.tflite" --resume "$ck"
     head -c 3000 "$ck" > "$tr_out/short.ckpt"
     expect_error "train: truncated checkpoint" "checkpoint $tr_out/short.ckpt is truncated" \
       train "${targs[@]}" --out "$tr_out/r.tflite" --resume "$tr_out/short.ckpt"

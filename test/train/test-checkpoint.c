@@ -1,6 +1,8 @@
 /* Checkpoints (train/checkpoint.h) on a tiny model and synthetic images: a run stopped mid-way
-   (mid-epoch and at an epoch boundary), saved, restored into a fresh graph initialised from
-   another seed and continued ends bit for bit where an uninterrupted run ends; info, options,
+   (mid-epoch, at an epoch boundary, later), saved, restored into a fresh graph initialised from
+   another seed and continued ends bit for bit where an uninterrupted run ends, in float and
+   with quantization-aware training (ranges and clocks are state tensors: before the
+   quantization delay, after it, past the freezes); info, options,
    generator states and log survive the trip; writing is deterministic. Every refusal, each
    with its message: a missing file, an empty file, truncation at many lengths, flipped bytes
    (magic, version, size, CRC), another version, structure behind a valid CRC, another model,
@@ -12,6 +14,7 @@
 #include "train/build.h"
 #include "train/checkpoint.h"
 #include "train/graph.h"
+#include "train/qat.h"
 #include "train/trainer.h"
 #include "util/test-util.h"
 
@@ -62,6 +65,25 @@ static q8t_graph *tiny_net(net_shape shape, uint64_t init_seed) {
 }
 
 static const net_shape standard = {6, false};
+
+/* The tiny net rewritten for quantization-aware training: quantization after a delay, batch
+   norm and ranges frozen mid-run (the schedule is the nodes' attributes, which the caller
+   rebuilds; the clocks and ranges are state tensors, which the checkpoint carries).
+   data != NULL: ranges calibrated on its first images. */
+static q8t_graph *tiny_qat_net(uint64_t init_seed, const q8t_images *data) {
+  q8t_graph *g = tiny_net(standard, init_seed);
+  q8t_qat_options o = q8t_qat_defaults();
+  o.quant_delay = 2;
+  o.bn_freeze_step = 9;
+  o.range_freeze_step = 10;
+  o.ema_decay = 0.9f;
+  q8_error err;
+  T_CHECK(q8t_qat_prepare(g, &o, &err) == Q8_OK, "QAT prepare: %s", err.message);
+  if (data != NULL) {
+    T_CHECK(q8t_qat_calibrate(g, data, 16, &err) == Q8_OK, "QAT calibrate: %s", err.message);
+  }
+  return g;
+}
 
 /* Every parameter value, momentum and state value, in tensor order. */
 static size_t state_bytes(const q8t_graph *g, uint8_t *out) {
@@ -128,17 +150,18 @@ static void path_of(char *out, size_t room, const char *name) {
 
 /* Trains uninterrupted, then stopped after stop_after steps, checkpointed, restored into a
    fresh graph (other initial weights) and continued: the bytes must agree. */
-static void resume_equals_straight(const q8t_images *data, uint64_t seed, int64_t stop_after) {
+static void resume_equals_straight(const q8t_images *data, uint64_t seed, int64_t stop_after,
+                                   bool qat) {
   q8_error err;
   q8t_train_result result;
   q8t_train_options opt = options_for(seed);
-  q8t_graph *straight = tiny_net(standard, seed);
+  q8t_graph *straight = qat ? tiny_qat_net(seed, data) : tiny_net(standard, seed);
   T_CHECK(q8t_train(straight, data, &opt, &result, &err) == Q8_OK, "%s", err.message);
   size_t n_straight;
   uint8_t *want = snapshot(straight, &n_straight);
   const int64_t total = result.steps;
 
-  q8t_graph *first = tiny_net(standard, seed);
+  q8t_graph *first = qat ? tiny_qat_net(seed, data) : tiny_net(standard, seed);
   stopper stop = {stop_after};
   opt.on_step = stop_when_done;
   opt.user = &stop;
@@ -152,7 +175,8 @@ static void resume_equals_straight(const q8t_images *data, uint64_t seed, int64_
   T_CHECK(q8t_checkpoint_write(path, first, &info, &err) == Q8_OK, "write: %s", err.message);
   q8t_graph_free(first);
 
-  q8t_graph *second = tiny_net(standard, seed + 99);
+  /* Other initial weights; for QAT rewritten, not calibrated (the checkpoint has the ranges). */
+  q8t_graph *second = qat ? tiny_qat_net(seed + 99, NULL) : tiny_net(standard, seed + 99);
   q8t_checkpoint *ck = NULL;
   T_CHECK(q8t_checkpoint_read(path, &ck, &err) == Q8_OK, "read: %s", err.message);
   if (ck != NULL) {
@@ -166,9 +190,9 @@ static void resume_equals_straight(const q8t_images *data, uint64_t seed, int64_
     size_t n_resumed;
     uint8_t *got = snapshot(second, &n_resumed);
     T_CHECK(n_resumed == n_straight && memcmp(got, want, n_straight) == 0,
-            "stopped after %lld of %lld steps, checkpointed and resumed in a fresh graph: the "
-            "weights, momentum and batch-norm statistics differ from an uninterrupted run",
-            (long long)stop_after, (long long)total);
+            "%s: stopped after %lld of %lld steps, checkpointed and resumed in a fresh graph: "
+            "the weights, momentum and state differ from an uninterrupted run",
+            qat ? "QAT" : "float", (long long)stop_after, (long long)total);
     free(got);
   }
   q8t_checkpoint_free(ck);
@@ -462,9 +486,12 @@ int main(void) {
   make_images(seed, pixels, labels);
   const q8t_images data = {pixels, labels, IMAGES, SIDE, SIDE, 1};
   const int64_t steps_per_epoch = (IMAGES + BATCH - 1) / BATCH;
-  resume_equals_straight(&data, seed, 3);                   /* mid-epoch */
-  resume_equals_straight(&data, seed, steps_per_epoch);     /* at the epoch boundary */
-  resume_equals_straight(&data, seed, steps_per_epoch + 5); /* in the last epoch */
+  for (int qat = 0; qat <= 1; qat++) {
+    resume_equals_straight(&data, seed, 1, qat);                   /* before quantization */
+    resume_equals_straight(&data, seed, 3, qat);                   /* mid-epoch */
+    resume_equals_straight(&data, seed, steps_per_epoch, qat);     /* at the epoch boundary */
+    resume_equals_straight(&data, seed, steps_per_epoch + 2, qat); /* past the freezes */
+  }
   q8t_graph *g = tiny_net(standard, seed);
   info_round_trip(g, seed);
   corrupt_files(g, seed);

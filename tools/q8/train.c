@@ -1,9 +1,9 @@
-/* q8 train: trains a reference model on Fashion-MNIST with the float engine (src/train), first
-   in float, then (when quantization-aware training is in the tree) with simulated
-   quantization; checkpoints every epoch and on SIGINT, continues exactly from one with
-   --resume; writes a per-epoch CSV log; exports an 8-bit .tflite through the converter and
-   reports its accuracy by the integer runtime beside the float one. Absent from the
-   integer-only build (the training engine is float throughout). */
+/* q8 train: trains a reference model on Fashion-MNIST with the training engine (src/train),
+   first in float, then with simulated quantization (train/qat.h); checkpoints every epoch and
+   on SIGINT, continues exactly from one with --resume; writes a per-epoch CSV log; exports an
+   8-bit .tflite through the converter (the learned ranges, or post-training calibration
+   without a QAT phase) and reports its accuracy by the integer runtime beside the float and
+   fake-quantized ones. Absent from the integer-only build (the engine is float throughout). */
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -22,12 +22,14 @@
 #include "train/convert.h"
 #include "train/graph.h"
 #include "train/models.h"
+#include "train/qat.h"
 #include "train/trainer.h"
 
 /* The recipe of ../shared/reference-models.md. */
 enum { RECIPE_BATCH = 64, RECIPE_EPOCHS = 5, RECIPE_QAT_EPOCHS = 2 };
 static const float recipe_lr = 0.05f, recipe_qat_lr = 0.005f;
-/* Post-training calibration reads the first training images, at most this many. */
+/* Calibration (post-training quantization, and the start of the QAT ranges) reads the first
+   training images, at most this many. */
 enum { CALIBRATION_IMAGES = 1000 };
 /* The QAT phase shuffles with its own seed: its epoch e must not replay the float epoch e. */
 static const uint64_t qat_shuffle_salt = 0x5141545348554646ull;
@@ -260,9 +262,23 @@ static int64_t batch_images(const run *r, int64_t step) {
   return r->train.count - first < RECIPE_BATCH ? r->train.count - first : RECIPE_BATCH;
 }
 
+/* The QAT phase of the recipe: fake quantization from its first step (ranges start from a
+   calibration pass), batch-norm statistics and activation ranges frozen for the last half
+   epoch. */
+static q8t_qat_options qat_options(const train_args *a, int64_t steps_per_epoch) {
+  q8t_qat_options o = q8t_qat_defaults();
+  o.scheme = a->scheme;
+  o.weight_bits = a->wbits;
+  o.activation_bits = a->abits;
+  const int64_t freeze = steps_per_epoch * a->qat_epochs - steps_per_epoch / 2;
+  o.bn_freeze_step = o.range_freeze_step = freeze > 0 ? freeze : 0;
+  return o;
+}
+
 static bool add_options(q8t_checkpoint_info *info, const train_args *a, int64_t train_images,
                         int64_t test_images, q8_error *err) {
   snprintf(info->model, sizeof info->model, "%s", a->model);
+  const q8t_qat_options qat = qat_options(a, (train_images + RECIPE_BATCH - 1) / RECIPE_BATCH);
   return q8t_checkpoint_add_option(info, err, "seed", "%" PRIu64, a->seed) == Q8_OK &&
          q8t_checkpoint_add_option(info, err, "epochs", "%d", (int)a->epochs) == Q8_OK &&
          q8t_checkpoint_add_option(info, err, "qat-epochs", "%d", (int)a->qat_epochs) == Q8_OK &&
@@ -277,7 +293,10 @@ static bool add_options(q8t_checkpoint_info *info, const train_args *a, int64_t 
          q8t_checkpoint_add_option(info, err, "scheme", "%s", q8t_scheme_name(a->scheme)) ==
              Q8_OK &&
          q8t_checkpoint_add_option(info, err, "wbits", "%d", (int)a->wbits) == Q8_OK &&
-         q8t_checkpoint_add_option(info, err, "abits", "%d", (int)a->abits) == Q8_OK;
+         q8t_checkpoint_add_option(info, err, "abits", "%d", (int)a->abits) == Q8_OK &&
+         q8t_checkpoint_add_option(info, err, "qat-ema-decay", "%.9g", qat.ema_decay) == Q8_OK &&
+         q8t_checkpoint_add_option(info, err, "qat-freeze-step", "%" PRId64, qat.bn_freeze_step) ==
+             Q8_OK;
 }
 
 static bool write_log(run *r) {
@@ -436,10 +455,21 @@ static void print_resume_command(const run *r) {
   fputc('\n', stderr);
 }
 
-/* Quantization-aware training is the next step of issue 4 (q8t_qat_prepare: fake
-   quantization and batch-norm folding). Until it is in the tree the QAT phase is skipped and
-   the export calibrates ranges after training (post-training quantization). */
-static bool qat_available(void) { return false; }
+static int64_t calibration_images(const run *r) {
+  return r->train.count < CALIBRATION_IMAGES ? r->train.count : CALIBRATION_IMAGES;
+}
+
+/* Rewrites the float graph for quantization-aware training; calibrate: start the ranges from
+   a calibration pass (a fresh QAT phase; a resumed one restores them). */
+static bool prepare_qat(run *r, bool calibrate) {
+  q8_error err;
+  const q8t_qat_options o = qat_options(r->a, r->steps_per_epoch);
+  if (q8t_qat_prepare(r->graph, &o, &err) != Q8_OK ||
+      (calibrate && q8t_qat_calibrate(r->graph, &r->train, calibration_images(r), &err) != Q8_OK)) {
+    return !cli_error("quantization-aware training: %s", err.message);
+  }
+  return true;
+}
 
 /* Runs one phase from r->step to its end. 1: done, 0: failed, -1: interrupted (saved). */
 static int run_phase(run *r, q8t_phase phase, int32_t epochs, float lr, uint64_t seed) {
@@ -472,13 +502,12 @@ static int run_phase(run *r, q8t_phase phase, int32_t epochs, float lr, uint64_t
   if (r->tty) printf("\r\033[K");
   fflush(stdout);
   if (!save_checkpoint(r)) return 0;
+  const int64_t in_epoch = r->step / r->steps_per_epoch + 1;
   fprintf(stderr,
-          "q8: interrupted at step %" PRId64 " of %" PRId64
-          " (%s phase, epoch %d of %d); saved "
-          "%s\n",
+          "q8: interrupted after %" PRId64 " of %" PRId64
+          " steps of the %s phase (epoch %d of %d); saved %s\n",
           r->step, r->steps_per_epoch * epochs, q8t_phase_name(phase),
-          (int)(r->step / r->steps_per_epoch) + (r->step % r->steps_per_epoch != 0), (int)epochs,
-          r->a->checkpoint);
+          (int)(in_epoch < epochs ? in_epoch : epochs), (int)epochs, r->a->checkpoint);
   print_resume_command(r);
   return -1;
 }
@@ -526,11 +555,10 @@ static bool resume(run *r) {
             q8t_checkpoint_check(ck, r->a->model, r->expected.options, r->expected.n_options,
                                  &err) == Q8_OK;
   const q8t_checkpoint_info *info = ok ? q8t_checkpoint_get_info(ck) : NULL;
-  if (ok && info->phase == Q8T_PHASE_QAT && !qat_available()) {
-    q8_fail(&err, Q8_ERROR_UNSUPPORTED,
-            "checkpoint %s is in the QAT phase, and this q8 has no quantization-aware training",
-            r->a->resume);
-    ok = false;
+  /* A QAT checkpoint holds the rewritten graph's tensors (ranges, clocks): rewrite first. */
+  if (ok && info->phase == Q8T_PHASE_QAT && !prepare_qat(r, false)) {
+    q8t_checkpoint_free(ck);
+    return false;
   }
   ok = ok && q8t_checkpoint_restore(ck, r->graph, &err) == Q8_OK;
   if (!ok) {
@@ -556,23 +584,55 @@ static bool resume(run *r) {
   return ok && write_log(r);
 }
 
-/* Exports with PTQ calibration (or, once QAT is wired, the learned ranges), then reports float
-   and integer accuracy. */
-static bool export_and_report(run *r, const q8_dataset *test_ds) {
-  q8_error err;
-  q8t_export_options eo = {
-      .scheme = r->a->scheme, .weight_bits = r->a->wbits, .activation_bits = r->a->abits};
-  q8t_export_report report;
-  const int64_t calibration =
-      r->train.count < CALIBRATION_IMAGES ? r->train.count : CALIBRATION_IMAGES;
-  if (q8t_ptq_export(r->graph, &r->train, calibration, &eo, r->a->out, &report, &err) != Q8_OK) {
-    return !cli_error("export: %s", err.message);
+/* The test accuracy of the last float epoch, from the log ("float,E,loss,train,test,..."); -1
+   when the log has none. */
+static double logged_float_accuracy(const text *log) {
+  double accuracy = -1;
+  for (const char *line = log->s; line != NULL && *line != 0;) {
+    double test;
+    if (sscanf(line, "float,%*d,%*f,%*f,%lf,", &test) == 1) accuracy = test;
+    line = strchr(line, '\n');
+    if (line != NULL) line++;
   }
-  printf("wrote %s: %s, %zu bytes, %d operators; ranges calibrated on %" PRId64
-         " training images (post-training quantization)\n",
-         r->a->out, q8t_scheme_name(r->a->scheme), report.bytes, (int)report.operators,
-         calibration);
+  return accuracy;
+}
+
+/* The learned ranges (QAT) or a calibration pass (PTQ) into the converter, written to --out. */
+static bool export_model(run *r) {
+  q8_error err;
+  q8t_export_report report;
+  const bool qat = q8t_qat_prepared(r->graph);
+  q8_status st;
+  if (qat) {
+    q8t_ranges ranges;
+    const q8t_export_options eo = q8t_qat_export_options(r->graph);
+    st = q8t_ranges_init(r->graph, &ranges, &err);
+    if (st == Q8_OK) st = q8t_qat_ranges(r->graph, &ranges, &err);
+    if (st == Q8_OK) st = q8t_export_file(r->graph, &ranges, &eo, r->a->out, &report, &err);
+    q8t_ranges_free(&ranges);
+  } else {
+    const q8t_export_options eo = {
+        .scheme = r->a->scheme, .weight_bits = r->a->wbits, .activation_bits = r->a->abits};
+    st = q8t_ptq_export(r->graph, &r->train, calibration_images(r), &eo, r->a->out, &report, &err);
+  }
+  if (st != Q8_OK) return !cli_error("export: %s", err.message);
+  printf("wrote %s: %s, %zu bytes, %d operators; ", r->a->out, q8t_scheme_name(r->a->scheme),
+         report.bytes, (int)report.operators);
+  if (qat) {
+    printf("ranges learned by quantization-aware training\n");
+  } else {
+    printf("ranges calibrated on %" PRId64 " training images (post-training quantization)\n",
+           calibration_images(r));
+  }
   if (report.notes[0] != 0) printf("note: %s\n", report.notes);
+  return true;
+}
+
+/* Exports, then reports the float (and fake-quantized) accuracy of the training engine beside
+   the written model's by the integer runtime. float_accuracy: the float model's before QAT. */
+static bool export_and_report(run *r, const q8_dataset *test_ds, double float_accuracy) {
+  q8_error err;
+  if (!export_model(r)) return false;
   q8t_eval_result fl;
   if (q8t_evaluate(r->graph, &r->test, &fl, &err) != Q8_OK) {
     return !cli_error("evaluating: %s", err.message);
@@ -582,10 +642,15 @@ static bool export_and_report(run *r, const q8_dataset *test_ds) {
   fflush(stdout);
   double integer = 0;
   if (!cli_eval_accuracy(r->a->out, test_ds, &integer)) return false;
-  printf("test accuracy on %" PRId64
-         " images: float %.2f%% (training engine), %s %.2f%% "
-         "(integer runtime, %s)\n",
-         r->test.count, 100 * fl.accuracy, q8t_scheme_name(r->a->scheme), 100 * integer, r->a->out);
+  printf("test accuracy on %" PRId64 " images: ", r->test.count);
+  if (q8t_qat_prepared(r->graph)) {
+    if (float_accuracy >= 0) printf("float %.2f%% (before QAT), ", 100 * float_accuracy);
+    printf("fake-quantized %.2f%% (training engine), ", 100 * fl.accuracy);
+  } else {
+    printf("float %.2f%% (training engine), ", 100 * fl.accuracy);
+  }
+  printf("%s %.2f%% (integer runtime, %s)\n", q8t_scheme_name(r->a->scheme), 100 * integer,
+         r->a->out);
   return true;
 }
 
@@ -614,13 +679,7 @@ static int train_main(const train_args *a, int argc, char **argv) {
          a->model, r.train.count, r.test.count, (int)a->threads, a->threads > 1 ? "s" : "",
          q8t_isa_name(r.graph->isa), q8t_gemm_backend_name(r.graph->options.gemm));
   if (a->resume != NULL && !resume(&r)) goto done;
-  const bool qat = a->qat_epochs > 0 && qat_available();
-  if (a->qat_epochs > 0 && !qat) {
-    fprintf(stderr,
-            "note: quantization-aware training is not in this q8 yet: the %d QAT epochs are "
-            "skipped and the export calibrates its ranges after training\n",
-            (int)a->qat_epochs);
-  }
+  const bool qat = a->qat_epochs > 0;
   const int64_t float_total = r.steps_per_epoch * a->epochs;
   const int64_t qat_total = qat ? r.steps_per_epoch * a->qat_epochs : 0;
   r.remaining_steps =
@@ -630,14 +689,26 @@ static int train_main(const train_args *a, int argc, char **argv) {
   if (r.phase == Q8T_PHASE_FLOAT) {
     done_phase = run_phase(&r, Q8T_PHASE_FLOAT, a->epochs, recipe_lr, a->seed);
   }
+  double float_accuracy = -1;
   if (done_phase == 1 && qat) {
+    if (r.phase == Q8T_PHASE_FLOAT) {
+      q8t_eval_result fl;
+      if (q8t_evaluate(r.graph, &r.test, &fl, &err) != Q8_OK) {
+        cli_error("evaluating: %s", err.message);
+        goto done;
+      }
+      float_accuracy = fl.accuracy;
+      if (!prepare_qat(&r, true)) goto done;
+    } else {
+      float_accuracy = logged_float_accuracy(&r.log);
+    }
     done_phase =
         run_phase(&r, Q8T_PHASE_QAT, a->qat_epochs, recipe_qat_lr, a->seed ^ qat_shuffle_salt);
   }
   if (done_phase == -1) status = EXIT_INTERRUPTED;
   if (done_phase != 1) goto done;
   signal(SIGINT, SIG_DFL); /* the export is short: Ctrl-C now simply quits */
-  if (export_and_report(&r, &test_ds)) status = 0;
+  if (export_and_report(&r, &test_ds, float_accuracy)) status = 0;
 done:
   q8t_graph_free(r.graph);
   free(r.log.s);
