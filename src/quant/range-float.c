@@ -178,23 +178,35 @@ q8_status q8_quant_grid_storage(const q8_quant_grid *grid, q8_type type,
   return Q8_OK;
 }
 
+/* floor(v) for v in [0, 2^22], or NaN for NaN: v + 2^23 rounds v to an integer (floats there
+   are 1 apart) and taking 2^23 away again is exact, so one comparison finds the floor. Exact,
+   with neither a library call nor a branch: the fake-quantization loops vectorize. */
+static inline float floor_nonnegative(float v) {
+  const float two_pow_23 = 8388608.0f;
+  const float rounded = (v + two_pow_23) - two_pow_23;
+  return rounded > v ? rounded - 1.0f : rounded;
+}
+
 /* The number of grid steps above nudged_min that x rounds to (TF: floor(v / scale + 0.5) on
-   the clamped, shifted value). A float integer in [0, quant_max - quant_min], or NaN. */
-static float steps_above_min(const q8_quant_grid *grid, float x) {
-  float clamped = x;
-  if (clamped < grid->nudged_min) clamped = grid->nudged_min;
-  if (clamped > grid->nudged_max) clamped = grid->nudged_max;
+   the clamped, shifted value). A float integer in [0, quant_max - quant_min], or NaN (which
+   no comparison moves). */
+static inline float steps_above_min(const q8_quant_grid *grid, float x) {
+  float clamped = x < grid->nudged_min ? grid->nudged_min : x;
+  clamped = clamped > grid->nudged_max ? grid->nudged_max : clamped;
   const float shifted = clamped - grid->nudged_min;
   const float in_steps = shifted / grid->scale;
   const float biased = in_steps + 0.5f;
-  return floorf(biased);
+  return floor_nonnegative(biased);
 }
 
-float q8_fake_quant(const q8_quant_grid *grid, float x) {
+/* Two statements, so that no compiler contracts them into one fused multiply-add. */
+static inline float fake_quant(const q8_quant_grid *grid, float x) {
   const float steps = steps_above_min(grid, x);
   const float above_min = steps * grid->scale;
   return above_min + grid->nudged_min;
 }
+
+float q8_fake_quant(const q8_quant_grid *grid, float x) { return fake_quant(grid, x); }
 
 int32_t q8_quant_grid_code(const q8_quant_grid *grid, float x) {
   const float steps = steps_above_min(grid, x);
@@ -202,15 +214,21 @@ int32_t q8_quant_grid_code(const q8_quant_grid *grid, float x) {
   return grid->quant_min + (int32_t)steps;
 }
 
+/* The loops below copy the grid first (out may alias it, as far as the compiler knows) and
+   avoid branches, so that they vectorize (range-float.c is built with -fno-trapping-math,
+   which lets GCC if-convert float comparisons; results are IEEE's either way). */
 void q8_fake_quant_forward(const q8_quant_grid *grid, const float *in, float *out, size_t n) {
-  for (size_t i = 0; i < n; i++) out[i] = q8_fake_quant(grid, in[i]);
+  const q8_quant_grid g = *grid;
+  for (size_t i = 0; i < n; i++) out[i] = fake_quant(&g, in[i]);
 }
 
 void q8_fake_quant_backward(const q8_quant_grid *grid, const float *in, const float *grad_out,
                             float *grad_in, size_t n) {
+  const float lo = grid->nudged_min, hi = grid->nudged_max;
   for (size_t i = 0; i < n; i++) {
-    const bool inside = in[i] >= grid->nudged_min && in[i] <= grid->nudged_max;
-    grad_in[i] = inside ? grad_out[i] : 0.0f;
+    const float g = grad_out[i];
+    const bool inside = (in[i] >= lo) & (in[i] <= hi);
+    grad_in[i] = inside ? g : 0.0f;
   }
 }
 
@@ -220,15 +238,21 @@ q8_status q8_quant_minmax(const float *x, size_t n, float *min, float *max, q8_e
                    "range of %zu values (%s): expected at least one value", n,
                    x ? "set" : "NULL");
   }
+  /* One pass without an exit, so that it runs at the speed of the comparisons; x - x is 0
+     for every finite x, NaN for infinities and NaN. The refused value is looked for after. */
   float lo = x[0], hi = x[0];
+  int not_finite = 0;
   for (size_t i = 0; i < n; i++) {
+    lo = x[i] < lo ? x[i] : lo;
+    hi = x[i] > hi ? x[i] : hi;
+    not_finite |= !(x[i] - x[i] == 0.0f);
+  }
+  for (size_t i = 0; not_finite && i < n; i++) {
     if (!isfinite(x[i])) {
       return q8_fail(err, Q8_ERROR_INVALID_ARGUMENT,
                      "range of %zu values: value %zu is %g, expected finite (the training "
                      "step diverged?)", n, i, (double)x[i]);
     }
-    if (x[i] < lo) lo = x[i];
-    if (x[i] > hi) hi = x[i];
   }
   *min = lo;
   *max = hi;
