@@ -11,6 +11,8 @@
      computation, the quantization delay, the range and batch-norm freezes, per-channel and
      per-tensor weight grids against range.h on the same weights, the clock, and the pooled
      features truncated as the integer MEAN truncates;
+   - parameters, momentum and state tensors are the whole state: a run resumed from them
+     continues bit for bit;
    - option and graph refusals. */
 #include <math.h>
 #include <stdlib.h>
@@ -22,6 +24,7 @@
 #include "train/graph.h"
 #include "train/models.h"
 #include "train/ops.h"
+#include "train/optimizer.h"
 #include "train/qat.h"
 #include "util/test-util.h"
 
@@ -658,6 +661,61 @@ static void mean_truncation(void) {
   }
 }
 
+/* ---- the state a checkpoint keeps is the whole state ---- */
+
+/* One SGD step on batch `step` (inputs drawn from its own seed). */
+static void train_step(q8t_graph *g, int step) {
+  t_rng rng = {(uint64_t)step * 7919 + 1};
+  fill_inputs(g, &rng, 0.0, 1.0);
+  q8t_graph_forward(g, true);
+  q8t_graph_backward(g);
+  const q8t_sgd sgd = {.momentum = 0.9f, .weight_decay = 5e-4f};
+  q8t_sgd_step(g, &sgd, 0.05f);
+}
+
+static void copy_checkpointed(const q8t_graph *from, q8t_graph *to) {
+  for (int32_t i = 0; i < from->n_tensors; i++) {
+    const q8t_tensor *t = &from->tensors[i];
+    if (t->role != Q8T_ROLE_PARAMETER && t->role != Q8T_ROLE_STATE) continue;
+    q8t_tensor *u = &to->tensors[q8t_graph_find_tensor(to, t->name)];
+    memcpy(u->data, t->data, q8t_tensor_count(t) * sizeof(float));
+    if (t->momentum != NULL) memcpy(u->momentum, t->momentum, q8t_tensor_count(t) * sizeof(float));
+  }
+}
+
+/* Parameters, momentum and state tensors (ranges, clocks, moving statistics) are everything a
+   QAT run carries from step to step: a graph given them continues bit for bit, across the
+   delay and both freezes. */
+static void resume_from_state(uint64_t seed) {
+  q8t_qat_options o = q8t_qat_defaults();
+  o.quant_delay = 2;
+  o.bn_freeze_step = 4;
+  o.range_freeze_step = 5;
+  o.ema_decay = 0.9f;
+  q8t_graph *a = varied_network(4, seed), *b = varied_network(4, seed);
+  prepare(a, &o);
+  prepare(b, &o);
+  for (int step = 0; step < 7; step++) train_step(a, step);
+  for (int step = 0; step < 3; step++) train_step(b, step);
+  q8t_graph *c = varied_network(4, seed + 99); /* other parameters, overwritten */
+  prepare(c, &o);
+  copy_checkpointed(b, c);
+  T_CHECK(q8t_qat_step_count(c) == 3, "clock %lld", (long long)q8t_qat_step_count(c));
+  for (int step = 3; step < 7; step++) train_step(c, step);
+  size_t differ = 0;
+  for (int32_t i = 0; i < a->n_tensors; i++) {
+    const q8t_tensor *t = &a->tensors[i];
+    if (t->role != Q8T_ROLE_PARAMETER && t->role != Q8T_ROLE_STATE && t != &a->tensors[a->logits])
+      continue;
+    const q8t_tensor *u = &c->tensors[q8t_graph_find_tensor(c, t->name)];
+    differ += memcmp(t->data, u->data, q8t_tensor_count(t) * sizeof(float)) != 0;
+  }
+  T_CHECK(differ == 0, "%zu tensors differ after resuming from the saved state", differ);
+  q8t_graph_free(a);
+  q8t_graph_free(b);
+  q8t_graph_free(c);
+}
+
 static void option_refusals(void) {
   q8t_graph *g = new_graph(2, 1);
   q8t_fully_connected(g, "fc", q8t_input(g, "x", 1, 1, 3), 2, true, Q8_ACT_NONE);
@@ -697,6 +755,7 @@ int main(void) {
   bn_freeze(seed);
   weight_grids(seed);
   mean_truncation();
+  resume_from_state(seed);
   option_refusals();
   return t_finish();
 }
