@@ -36,7 +36,7 @@ static const uint64_t qat_shuffle_salt = 0x5141545348554646ull;
 enum { EXIT_INTERRUPTED = 130 }; /* 128 + SIGINT, as shells report it */
 
 typedef struct train_args {
-  const char *model, *data, *out, *resume, *checkpoint, *log;
+  const char *model, *data, *out, *resume, *checkpoint, *log, *ptq_out;
   int32_t epochs, qat_epochs, threads, wbits, abits;
   int64_t limit, test_limit;
   uint64_t seed;
@@ -64,6 +64,8 @@ static void train_usage(FILE *f) {
       "  --checkpoint FILE  written every epoch and on Ctrl-C (default: --out with .ckpt)\n"
       "  --resume FILE      continue a run from its checkpoint, exactly\n"
       "  --log FILE.csv     per-epoch metrics: phase, epoch, loss, accuracies, lr, seconds\n"
+      "  --ptq-out FILE     also write the float model's post-training quantization (ranges\n"
+      "                     calibrated, no retraining) before the QAT phase, with its accuracy\n"
       "  Batch 64, SGD momentum 0.9, weight decay 5e-4 (the recipe). Ctrl-C saves a checkpoint\n"
       "  after the current step and prints the command that resumes; a second Ctrl-C quits.\n",
       f);
@@ -99,6 +101,7 @@ static bool parse_option(const char *opt, const char *value, train_args *a) {
                            : strcmp(opt, "--resume") == 0     ? &a->resume
                            : strcmp(opt, "--checkpoint") == 0 ? &a->checkpoint
                            : strcmp(opt, "--log") == 0        ? &a->log
+                           : strcmp(opt, "--ptq-out") == 0    ? &a->ptq_out
                                                               : NULL;
   if (text_slot != NULL) {
     *text_slot = value;
@@ -164,6 +167,11 @@ static bool parse_args(int argc, char **argv, train_args *a) {
     return !cli_error("unknown model '%s': fm-cnn, fm-mobilenet or fm-resnet", a->model);
   }
   if (a->out == NULL) return !cli_error("--out FILE.tflite is required");
+  if (a->ptq_out != NULL && a->qat_epochs == 0)
+    return !cli_error("--ptq-out needs a QAT phase: with --qat-epochs 0 the --out model is the "
+                      "post-training quantized one");
+  if (a->ptq_out != NULL && strcmp(a->ptq_out, a->out) == 0)
+    return !cli_error("--ptq-out and --out are the same file, %s", a->out);
   if (a->checkpoint == NULL) {
     /* Beside the output: "dir/name.tflite" -> "dir/name.ckpt". */
     const char *out = a->out;
@@ -628,6 +636,26 @@ static bool export_model(run *r) {
   return true;
 }
 
+/* --ptq-out: the float model quantized without retraining (calibrated ranges), the baseline
+   the QAT phase improves on, written and evaluated by the integer runtime before QAT starts.
+   Calibration runs the graph in inference mode, so the training that follows is unchanged. */
+static bool export_ptq(run *r, const q8_dataset *test_ds) {
+  q8_error err;
+  q8t_export_report report;
+  const q8t_export_options eo = {
+      .scheme = r->a->scheme, .weight_bits = r->a->wbits, .activation_bits = r->a->abits};
+  if (q8t_ptq_export(r->graph, &r->train, calibration_images(r), &eo, r->a->ptq_out, &report,
+                     &err) != Q8_OK)
+    return !cli_error("post-training quantization: %s", err.message);
+  double accuracy = 0;
+  if (!cli_eval_accuracy(r->a->ptq_out, test_ds, &accuracy)) return false;
+  printf("post-training quantization: wrote %s (%zu bytes, ranges calibrated on %" PRId64
+         " training images); test accuracy %s %.2f%% (integer runtime)\n",
+         r->a->ptq_out, report.bytes, calibration_images(r), q8t_scheme_name(r->a->scheme),
+         100 * accuracy);
+  return true;
+}
+
 /* Exports, then reports the float (and fake-quantized) accuracy of the training engine beside
    the written model's by the integer runtime. float_accuracy: the float model's before QAT. */
 static bool export_and_report(run *r, const q8_dataset *test_ds, double float_accuracy) {
@@ -698,9 +726,13 @@ static int train_main(const train_args *a, int argc, char **argv) {
         goto done;
       }
       float_accuracy = fl.accuracy;
+      if (a->ptq_out != NULL && !export_ptq(&r, &test_ds)) goto done;
       if (!prepare_qat(&r, true)) goto done;
     } else {
       float_accuracy = logged_float_accuracy(&r.log);
+      if (a->ptq_out != NULL)
+        printf("note: --ptq-out not written: the run resumed in its QAT phase, after the float "
+               "model it quantizes\n");
     }
     done_phase =
         run_phase(&r, Q8T_PHASE_QAT, a->qat_epochs, recipe_qat_lr, a->seed ^ qat_shuffle_salt);
