@@ -186,8 +186,7 @@ if [ "${Q8_INTEGER_ONLY:-0}" != 1 ] && [ -d "$fm" ]; then
     done
   fi
   # One run straight; one stopped by SIGINT during float epoch 2, resumed, stopped again once
-  # the float phase is logged (in the QAT phase) and resumed: same model, same log (seconds
-  # aside).
+  # the QAT phase has begun, and resumed: same model, same log (seconds aside).
   targs=(--model fm-cnn --data "$tr_data" --limit 512 --epochs 2 --qat-epochs 1 --test-limit 20 --threads 1 --seed 3)
   # Emulated (qemu: a few images per second) the run is one step on 4 images, without SIGINT.
   if [ ${#emulator[@]} -gt 0 ]; then targs=(--model fm-cnn --data "$tr_data" --limit 4 --epochs 1 --qat-epochs 0 --test-limit 2 --threads 1 --seed 3); fi
@@ -213,7 +212,7 @@ if [ "${Q8_INTEGER_ONLY:-0}" != 1 ] && [ -d "$fm" ]; then
   if [ ${#emulator[@]} -eq 0 ]; then
     "$q8_bin" train "${targs[@]}" --out "$tr_out/cut.tflite" --log "$tr_out/cut.csv" > "$tr_out/cut.out" 2> "$tr_out/cut.err" &
     pid=$!
-    for _ in $(seq 600); do [ -s "$tr_out/cut.ckpt" ] || ! kill -0 $pid 2>/dev/null && break; sleep 0.05; done
+    for _ in $(seq 1200); do [ -s "$tr_out/cut.ckpt" ] || ! kill -0 $pid 2>/dev/null && break; sleep 0.05; done
     kill -INT $pid 2>/dev/null; wait $pid; rc=$?
     check "train: SIGINT during epoch 2 exits 130 (got $rc)" test $rc -eq 130
     check "train: SIGINT says where it stopped" grep -q "^q8: interrupted after [0-9]* of 16 steps of the float phase (epoch 2 of 2); saved $tr_out/cut.ckpt" "$tr_out/cut.err"
@@ -222,7 +221,7 @@ if [ "${Q8_INTEGER_ONLY:-0}" != 1 ] && [ -d "$fm" ]; then
     read -ra resume_args <<<"$resume_cmd" # the paths here need no quoting
     "$q8_bin" "${resume_args[@]}" > "$tr_out/cut2.out" 2> "$tr_out/cut2.err" &
     pid=$!
-    for _ in $(seq 600); do grep -q "^float,2," "$tr_out/cut.csv" 2>/dev/null || ! kill -0 $pid 2>/dev/null && break; sleep 0.05; done
+    for _ in $(seq 1200); do grep -q "^qat epoch 1/1 step" "$tr_out/cut2.out" 2>/dev/null || ! kill -0 $pid 2>/dev/null && break; sleep 0.05; done
     kill -INT $pid 2>/dev/null; wait $pid; rc=$?
     check "train: resumed from the step it stopped at" grep -q "^resumed $tr_out/cut.ckpt: float phase, step [0-9]* (epoch 2)" "$tr_out/cut2.out"
     check "train: SIGINT in the QAT phase exits 130 (got $rc)" test $rc -eq 130
