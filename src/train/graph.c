@@ -60,6 +60,7 @@ void q8t_graph_free(q8t_graph *g) {
   q8t_threads_free(g->threads);
   free(g->tensors);
   free(g->nodes);
+  free(g->running);
   free(g);
 }
 
@@ -181,6 +182,9 @@ q8_status q8t_graph_allocate(q8t_graph *g) {
   free(needs);
   if (st == Q8_OK) st = allocate_scratch(g);
   if (st != Q8_OK) return st;
+  bool *running = realloc(g->running, (size_t)g->n_nodes * sizeof *running);
+  if (running == NULL) return q8_fail(&g->error, Q8_ERROR_OUT_OF_MEMORY, "%d nodes", (int)g->n_nodes);
+  g->running = running;
   g->allocated = true;
   return q8t_graph_set_batch(g, batch);
 }
@@ -249,18 +253,45 @@ static q8_status check_labels(q8t_graph *g) {
   return Q8_OK;
 }
 
+/* Whether node n runs in a forward in this mode: a running later node reads its output, or
+   none reads it at all (the graph's results). Later nodes are decided first. */
+static bool output_wanted(const q8t_graph *g, int32_t n, bool training) {
+  const int32_t out = g->nodes[n].output;
+  bool read = false;
+  for (int32_t m = n + 1; m < g->n_nodes; m++) {
+    const q8t_node *reader = &g->nodes[m];
+    for (int32_t i = 0; i < reader->n_inputs; i++) {
+      if (reader->inputs[i] != out) continue;
+      read = true;
+      if (g->running[m] && q8t_node_reads_input(g, reader, i, training)) return true;
+    }
+  }
+  return !read;
+}
+
 q8_status q8t_graph_forward(q8t_graph *g, bool training) {
   q8_status st = check_runnable(g);
   if (st == Q8_OK) st = check_labels(g);
   if (st != Q8_OK) return st;
   q8t_gemm_single_threaded();
+  for (int32_t n = g->n_nodes - 1; n >= 0; n--) g->running[n] = output_wanted(g, n, training);
   g->training = training;
   for (int32_t n = 0; n < g->n_nodes; n++) {
     q8t_node *node = &g->nodes[n];
-    g->ops[node->op]->forward(g, node);
+    if (g->running[n]) g->ops[node->op]->forward(g, node);
   }
   g->forward_ran = true;
   return Q8_OK;
+}
+
+/* A node skipped in this pass contributes nothing: where it would have been the first to
+   write an input's gradient (route_gradients), the gradient starts at zero instead. */
+static void clear_first_gradients(q8t_graph *g, const q8t_node *node) {
+  for (int32_t i = 0; i < node->n_inputs; i++) {
+    const int32_t t = node->inputs[i];
+    if (t < 0 || node->accumulate[i] || g->tensors[t].grad == NULL) continue;
+    memset(g->tensors[t].grad, 0, q8t_tensor_count(&g->tensors[t]) * sizeof(float));
+  }
 }
 
 q8_status q8t_graph_backward(q8t_graph *g) {
@@ -274,7 +305,11 @@ q8_status q8t_graph_backward(q8t_graph *g) {
   for (int32_t n = g->n_nodes - 1; n >= 0; n--) {
     q8t_node *node = &g->nodes[n];
     if (g->tensors[node->output].grad == NULL) continue; /* nothing trained upstream */
-    g->ops[node->op]->backward(g, node);
+    if (g->running[n]) {
+      g->ops[node->op]->backward(g, node);
+    } else {
+      clear_first_gradients(g, node);
+    }
   }
   return Q8_OK;
 }

@@ -229,6 +229,7 @@ typedef struct q8t_graph {
   q8t_threads *threads;
   float **scratch; /* per thread, scratch_floats each */
   size_t scratch_floats;
+  bool *running;   /* per node: runs in the current forward and backward (ops.h reads_input) */
   /* Tensors the builders remember, -1 when absent. */
   int32_t input, labels, logits, loss;
   /* The first error of a builder: later builder calls return -1 and the status stays. */

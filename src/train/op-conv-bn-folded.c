@@ -30,7 +30,8 @@
    value before it), d mu_B = -gamma * A / sigma_B, d sigma_B = -B / sigma_B, so dz = -(1 / (M
    sigma_B)) * (gamma * A + B * (z - mu_B) / sigma_B) over the M values of the channel. The layer
    itself runs through its own implementation (a node of its kind made on the spot), so convolution
-   keeps no special case. */
+   keeps no special case. Without batch statistics (after the freeze, in inference) nothing reads
+   z, and graph.c skips the unfolded layer's node (ops.h, q8t_node_reads_input). */
 #include <math.h>
 #include <string.h>
 
@@ -164,9 +165,8 @@ static size_t folded_scratch(const q8t_graph *g, const q8t_node *node) {
 static folded_ctx context(q8t_graph *g, q8t_node *node, bool in_backward) {
   const q8t_tensor *y = q8t_output_tensor(g, node);
   const int32_t c = y->dims[y->rank - 1];
-  const int64_t step = q8t_qat_step(g, node, Q8T_FOLDED_STEP, in_backward);
   return (folded_ctx){g, node, (int64_t)(q8t_tensor_count(y) / (size_t)c), c,
-                      g->training && step < node->attrs.qat.freeze_step};
+                      q8t_qat_batch_statistics(g, node, g->training, in_backward)};
 }
 
 /* The statistics of this pass into the saved mean and 1 / sigma slots, and the correction
@@ -311,7 +311,11 @@ static void folded_backward(q8t_graph *g, q8t_node *node) {
   folded_ctx f = context(g, node, true);
   q8t_parallel(g, grad_sums_task, &f);
   parameter_grads(&f);
-  if (q8t_input_tensor(g, node, Q8T_IN_X)->grad != NULL) q8t_parallel(g, z_grad_task, &f);
+  /* Without batch statistics z's layer did not run (graph.c) unless something else reads z. */
+  const q8t_tensor *z = q8t_input_tensor(g, node, Q8T_IN_X);
+  if (z->grad != NULL && (z->producer < 0 || g->running[z->producer])) {
+    q8t_parallel(g, z_grad_task, &f);
+  }
   /* The layer's backward last: it uses the scratch the coefficients were in. */
   q8t_node layer = layer_node(node);
   g->ops[layer.op]->backward(g, &layer);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "train/qat-internal.h"
 
 #define Q8T_TABLE(suffix)                                                                     \
   {                                                                                           \
@@ -69,6 +70,13 @@ q8_status q8t_op_table_for(q8t_isa isa, const q8t_op_impl *const **table, q8t_is
                    (int)isa);
   }
   return Q8_OK;
+}
+
+bool q8t_node_reads_input(const q8t_graph *g, const q8t_node *node, int slot, bool training) {
+  if (node->op == Q8T_OP_CONV_BN_FOLDED && slot == Q8T_IN_X) {
+    return q8t_qat_batch_statistics(g, node, training, false);
+  }
+  return true;
 }
 
 size_t q8t_gemm_workspace_floats(const q8t_graph *g) {

@@ -29,6 +29,12 @@ typedef struct q8t_op_impl {
   size_t (*scratch_floats)(const q8t_graph *g, const q8t_node *node);
 } q8t_op_impl;
 
+/* Whether node reads input slot in a forward in this mode (every node reads every input but
+   the folded batch norm, which reads its unfolded layer's output only for batch statistics).
+   graph.c skips a node whose output no running node reads, in that forward and the backward
+   after it. */
+bool q8t_node_reads_input(const q8t_graph *g, const q8t_node *node, int slot, bool training);
+
 #if defined(Q8T_COMPILING_AVX2)
 #define Q8T_ISA_NAME(name) name##_avx2
 #else

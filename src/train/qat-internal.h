@@ -21,6 +21,14 @@ static inline int64_t q8t_qat_step(const q8t_graph *g, const q8t_node *node, int
   return in_backward && g->training && done > 0 && done < Q8T_QAT_MAX_STEPS ? done - 1 : done;
 }
 
+/* Whether a folded batch norm normalises with batch statistics in a pass in this mode (in a
+   backward: the last forward's): training, before its freeze step. */
+static inline bool q8t_qat_batch_statistics(const q8t_graph *g, const q8t_node *node, bool training,
+                                            bool in_backward) {
+  return training &&
+         q8t_qat_step(g, node, Q8T_FOLDED_STEP, in_backward) < node->attrs.qat.freeze_step;
+}
+
 /* Counts a training forward. */
 static inline void q8t_qat_advance(q8t_graph *g, const q8t_node *node, int slot) {
   float *done = g->tensors[node->state[slot]].data;
