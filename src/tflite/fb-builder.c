@@ -18,7 +18,7 @@ void q8_fbb_free(q8_fbb *b) {
   memset(b, 0, sizeof *b);
 }
 
-static void fail_oom(q8_fbb *b) {
+void q8_fbb_fail_out_of_memory(q8_fbb *b) {
   b->failed = true;
   b->out_of_memory = true;
 }
@@ -35,7 +35,7 @@ static bool reserve(q8_fbb *b, size_t n) {
   while (cap - b->used < n) cap *= 2;
   uint8_t *buf = malloc(cap);
   if (buf == NULL) {
-    fail_oom(b);
+    q8_fbb_fail_out_of_memory(b);
     return false;
   }
   if (b->used > 0) memcpy(buf + cap - b->used, b->buf + b->cap - b->used, b->used);
@@ -176,7 +176,7 @@ static void remember_vtable(q8_fbb *b, q8_fbb_ref vt) {
     size_t cap = b->cap_vtables ? 2 * b->cap_vtables : 64;
     q8_fbb_ref *v = realloc(b->vtables, cap * sizeof *v);
     if (v == NULL) {
-      fail_oom(b);
+      q8_fbb_fail_out_of_memory(b);
       return;
     }
     b->vtables = v;
@@ -227,7 +227,7 @@ uint8_t *q8_fbb_finish(q8_fbb *b, q8_fbb_ref root, const char identifier[4], siz
   if (b->failed) return NULL;
   uint8_t *out = malloc(b->used);
   if (out == NULL) {
-    fail_oom(b);
+    q8_fbb_fail_out_of_memory(b);
     return NULL;
   }
   memcpy(out, b->buf + b->cap - b->used, b->used);

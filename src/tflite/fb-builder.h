@@ -40,6 +40,10 @@ typedef struct q8_fbb {
 void q8_fbb_init(q8_fbb *b);
 void q8_fbb_free(q8_fbb *b);
 
+/* Marks the build failed for lack of memory (the caller's own allocation failed): finish then
+   returns NULL and out_of_memory says why. */
+void q8_fbb_fail_out_of_memory(q8_fbb *b);
+
 q8_fbb_ref q8_fbb_string(q8_fbb *b, const char *s);
 /* Bytes whose first element is aligned to `align` (a power of two, 4 or more) in the file. */
 q8_fbb_ref q8_fbb_vector_bytes(q8_fbb *b, const void *v, uint32_t n, size_t align);

@@ -153,18 +153,14 @@ static void number_opcodes(q8_tfl_writer *w) {
 
 static q8_fbb_ref encode_buffers(q8_tfl_writer *w) {
   q8_fbb *b = &w->b;
-  q8_fbb_ref *refs = malloc(w->n_buffers * sizeof *refs);
+  /* refs: the Buffer tables; data: their data vectors (one allocation for both). */
+  q8_fbb_ref *refs = malloc(2 * (size_t)w->n_buffers * sizeof *refs);
   if (refs == NULL) {
-    b->failed = b->out_of_memory = true;
+    q8_fbb_fail_out_of_memory(b);
     return 0;
   }
+  q8_fbb_ref *data = refs + w->n_buffers;
   /* Data vectors from the last buffer to the first: buffer 1's data comes first in the file. */
-  q8_fbb_ref *data = malloc(w->n_buffers * sizeof *data);
-  if (data == NULL) {
-    free(refs);
-    b->failed = b->out_of_memory = true;
-    return 0;
-  }
   for (uint32_t i = w->n_buffers; i-- > 1;) {
     const q8_tensor *t = &w->graph->tensors[w->tensor_of_buffer[i]];
     data[i] = q8_fbb_vector_bytes(b, t->data, (uint32_t)t->data_size, DATA_ALIGNMENT);
@@ -175,7 +171,6 @@ static q8_fbb_ref encode_buffers(q8_tfl_writer *w) {
     refs[i] = q8_fbb_table_end(b);
   }
   q8_fbb_ref v = q8_fbb_vector_refs(b, refs, w->n_buffers);
-  free(data);
   free(refs);
   return v;
 }
@@ -186,7 +181,7 @@ static q8_fbb_ref encode_quant(q8_tfl_writer *w, const q8_tensor *t) {
   int64_t zp[64];
   int64_t *zps = q->count <= 64 ? zp : malloc((size_t)q->count * sizeof *zps);
   if (zps == NULL) {
-    b->failed = b->out_of_memory = true;
+    q8_fbb_fail_out_of_memory(b);
     return 0;
   }
   for (int32_t c = 0; c < q->count; c++) zps[c] = q->zero_point[c];
@@ -223,7 +218,7 @@ static q8_fbb_ref encode_table_vector(q8_tfl_writer *w, int32_t n,
                                       q8_fbb_ref (*encode)(q8_tfl_writer *, int32_t)) {
   q8_fbb_ref *refs = malloc(((size_t)n + 1) * sizeof *refs);
   if (refs == NULL) {
-    w->b.failed = w->b.out_of_memory = true;
+    q8_fbb_fail_out_of_memory(&w->b);
     return 0;
   }
   for (int32_t i = n; i-- > 0;) refs[i] = encode(w, i);

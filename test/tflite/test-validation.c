@@ -638,73 +638,73 @@ static void test_data_placement(void) {
    (x + x -> y); buffers first in the file. With overlap, the last buffer's data is pointed at
    tensor 0's name (4 bytes, like the data). */
 static uint8_t *build_many(int n, bool overlap, size_t *size) {
-  fbb b;
-  fbb_init(&b);
-  fbb_ref *refs = malloc(sizeof(fbb_ref) * (size_t)(n + 3));
-  fbb_ref name0 = 0;
+  q8_fbb b;
+  q8_fbb_init(&b);
+  q8_fbb_ref *refs = malloc(sizeof(q8_fbb_ref) * (size_t)(n + 3));
+  q8_fbb_ref name0 = 0;
   static const float one = 1.0f;
   static const int64_t zero = 0;
   for (int i = 0; i < n + 2; i++) {
     char name[8];
     snprintf(name, sizeof name, i < n ? "%04x" : i == n ? "x" : "y", (unsigned)i);
     const int32_t dims[2] = {i < n ? 4 : 1, 4};
-    fbb_ref shape = fbb_vector_i32(&b, dims, i < n ? 1 : 2);
-    fbb_ref name_ref = fbb_string(&b, name);
+    q8_fbb_ref shape = q8_fbb_vector_i32(&b, dims, i < n ? 1 : 2);
+    q8_fbb_ref name_ref = q8_fbb_string(&b, name);
     if (i == 0) name0 = name_ref;
-    fbb_ref scale = fbb_vector_f32(&b, &one, 1), zp = fbb_vector_i64(&b, &zero, 1);
-    fbb_table_begin(&b);
-    fbb_add_ref(&b, 2, scale);
-    fbb_add_ref(&b, 3, zp);
-    fbb_ref quant = fbb_table_end(&b);
-    fbb_table_begin(&b);
-    fbb_add_ref(&b, 0, shape);
-    fbb_add_u8(&b, 1, Q8_TFL_TYPE_INT8);
-    fbb_add_u32(&b, 2, i < n ? (uint32_t)i + 1 : 0);
-    fbb_add_ref(&b, 3, name_ref);
-    fbb_add_ref(&b, 4, quant);
-    refs[i] = fbb_table_end(&b);
+    q8_fbb_ref scale = q8_fbb_vector_f32(&b, &one, 1), zp = q8_fbb_vector_i64(&b, &zero, 1);
+    q8_fbb_table_begin(&b);
+    q8_fbb_add_ref(&b, 2, scale);
+    q8_fbb_add_ref(&b, 3, zp);
+    q8_fbb_ref quant = q8_fbb_table_end(&b);
+    q8_fbb_table_begin(&b);
+    q8_fbb_add_ref(&b, 0, shape);
+    q8_fbb_add_u8(&b, 1, Q8_TFL_TYPE_INT8);
+    q8_fbb_add_u32(&b, 2, i < n ? (uint32_t)i + 1 : 0);
+    q8_fbb_add_ref(&b, 3, name_ref);
+    q8_fbb_add_ref(&b, 4, quant);
+    refs[i] = q8_fbb_table_end(&b);
   }
-  fbb_ref tensors = fbb_vector_refs(&b, refs, (uint32_t)n + 2);
+  q8_fbb_ref tensors = q8_fbb_vector_refs(&b, refs, (uint32_t)n + 2);
   const int32_t x = n, y = n + 1, xx[2] = {n, n};
-  fbb_ref op_in = fbb_vector_i32(&b, xx, 2), op_out = fbb_vector_i32(&b, &y, 1);
-  fbb_table_begin(&b);
-  fbb_add_ref(&b, 1, op_in);
-  fbb_add_ref(&b, 2, op_out);
-  fbb_ref op = fbb_table_end(&b);
-  fbb_ref ops = fbb_vector_refs(&b, &op, 1);
-  fbb_ref in = fbb_vector_i32(&b, &x, 1), out = fbb_vector_i32(&b, &y, 1);
-  fbb_table_begin(&b);
-  fbb_add_ref(&b, 0, tensors);
-  fbb_add_ref(&b, 1, in);
-  fbb_add_ref(&b, 2, out);
-  fbb_add_ref(&b, 3, ops);
-  fbb_ref sg = fbb_table_end(&b);
-  fbb_ref subgraphs = fbb_vector_refs(&b, &sg, 1);
-  fbb_table_begin(&b);
-  fbb_add_i32(&b, 2, 1); /* ADD, version 1 */
-  fbb_ref code = fbb_table_end(&b);
-  fbb_ref codes = fbb_vector_refs(&b, &code, 1);
+  q8_fbb_ref op_in = q8_fbb_vector_i32(&b, xx, 2), op_out = q8_fbb_vector_i32(&b, &y, 1);
+  q8_fbb_table_begin(&b);
+  q8_fbb_add_ref(&b, 1, op_in);
+  q8_fbb_add_ref(&b, 2, op_out);
+  q8_fbb_ref op = q8_fbb_table_end(&b);
+  q8_fbb_ref ops = q8_fbb_vector_refs(&b, &op, 1);
+  q8_fbb_ref in = q8_fbb_vector_i32(&b, &x, 1), out = q8_fbb_vector_i32(&b, &y, 1);
+  q8_fbb_table_begin(&b);
+  q8_fbb_add_ref(&b, 0, tensors);
+  q8_fbb_add_ref(&b, 1, in);
+  q8_fbb_add_ref(&b, 2, out);
+  q8_fbb_add_ref(&b, 3, ops);
+  q8_fbb_ref sg = q8_fbb_table_end(&b);
+  q8_fbb_ref subgraphs = q8_fbb_vector_refs(&b, &sg, 1);
+  q8_fbb_table_begin(&b);
+  q8_fbb_add_i32(&b, 2, 1); /* ADD, version 1 */
+  q8_fbb_ref code = q8_fbb_table_end(&b);
+  q8_fbb_ref codes = q8_fbb_vector_refs(&b, &code, 1);
   for (int i = n; i >= 0; i--) {
     const uint8_t data[4] = {1, 2, 3, (uint8_t)i};
-    fbb_ref d = i > 0 ? fbb_vector_u8(&b, data, 4) : 0;
-    fbb_table_begin(&b);
-    if (d != 0) fbb_add_ref(&b, 0, d);
-    refs[i] = fbb_table_end(&b);
+    q8_fbb_ref d = i > 0 ? q8_fbb_vector_u8(&b, data, 4) : 0;
+    q8_fbb_table_begin(&b);
+    if (d != 0) q8_fbb_add_ref(&b, 0, d);
+    refs[i] = q8_fbb_table_end(&b);
   }
-  fbb_ref buffers = fbb_vector_refs(&b, refs, (uint32_t)n + 1);
-  fbb_ref last = refs[n];
-  fbb_table_begin(&b);
-  fbb_add_u32(&b, 0, 3);
-  fbb_add_ref(&b, 1, codes);
-  fbb_add_ref(&b, 2, subgraphs);
-  fbb_add_ref(&b, 4, buffers);
-  fbb_ref root = fbb_table_end(&b);
-  uint8_t *file = fbb_finish(&b, root, "TFL3", size);
+  q8_fbb_ref buffers = q8_fbb_vector_refs(&b, refs, (uint32_t)n + 1);
+  q8_fbb_ref last = refs[n];
+  q8_fbb_table_begin(&b);
+  q8_fbb_add_u32(&b, 0, 3);
+  q8_fbb_add_ref(&b, 1, codes);
+  q8_fbb_add_ref(&b, 2, subgraphs);
+  q8_fbb_add_ref(&b, 4, buffers);
+  q8_fbb_ref root = q8_fbb_table_end(&b);
+  uint8_t *file = q8_fbb_finish(&b, root, "TFL3", size);
   if (file != NULL && overlap) {
-    size_t field = spec_field_pos(file, fbb_pos(*size, last), 0);
-    spec_point_offset(file, field, fbb_pos(*size, name0));
+    size_t field = spec_field_pos(file, q8_fbb_pos(*size, last), 0);
+    spec_point_offset(file, field, q8_fbb_pos(*size, name0));
   }
-  fbb_free(&b);
+  q8_fbb_free(&b);
   free(refs);
   return file;
 }

@@ -258,8 +258,7 @@ static void build_conv(built *b, q8_op_kind kind, q8_type type, int32_t channels
   per_tensor(&b->tensors[0], &in_scale, type == Q8_TYPE_INT8 ? &zp_in : &zp_out);
   per_tensor(&b->tensors[3], &out_scale, &zp_out);
   b->tensors[1].data = weights;
-  b->tensors[1].data_size = (size_t)channels * 27 * (kind == Q8_OP_DEPTHWISE_CONV_2D ? 1 : 1);
-  if (kind == Q8_OP_DEPTHWISE_CONV_2D) b->tensors[1].data_size = (size_t)9 * channels;
+  b->tensors[1].data_size = (size_t)channels * (kind == Q8_OP_DEPTHWISE_CONV_2D ? 9 : 27);
   b->tensors[1].quant = (q8_quant){axis >= 0 ? channels : 1, scales, zeros, axis >= 0 ? axis : 0};
   b->tensors[2].data = bias;
   b->tensors[2].data_size = (size_t)channels * 4;

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "util/fb-builder.h"
+#include "tflite/fb-builder.h"
 
 #ifdef __cplusplus
 extern "C" {
