@@ -149,7 +149,8 @@ static bool parse_args(int argc, char **argv, train_args *a) {
   a->scheme = Q8T_SCHEME_INT8;
   const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
   a->threads = cpus >= 1 && cpus <= 256 ? (int32_t)cpus : 1;
-  for (int i = 1; i < argc; i++) {
+  /* Every option takes a value: the arguments come in (--name, VALUE) pairs. */
+  for (int i = 1; i < argc; i += 2) {
     if (!is_option(argv[i])) {
       cli_error("unexpected argument '%s' (options are --name VALUE; see q8 train --help)",
                 argv[i]);
@@ -160,7 +161,6 @@ static bool parse_args(int argc, char **argv, train_args *a) {
       return false;
     }
     if (!parse_option(argv[i], argv[i + 1], a)) return false;
-    i++;
   }
   if (a->model == NULL) return !cli_error("--model is required: fm-cnn, fm-mobilenet or fm-resnet");
   if (!is_model_name(a->model)) {
