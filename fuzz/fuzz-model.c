@@ -241,7 +241,7 @@ static void run_on_exact_arena(const q8_model *model, size_t arena_size, const u
                                size_t expected_size) {
   void *arena = NULL;
   FUZZ_CHECK(posix_memalign(&arena, 64, arena_size > 0 ? arena_size : 1) == 0, "out of memory");
-  q8_interp_options options = {arena, arena_size};
+  q8_interp_options options = {.arena = arena, .arena_size = arena_size};
   q8_interp *it = NULL;
   q8_error err;
   err.message[0] = '\0';
@@ -260,7 +260,7 @@ static void run_on_exact_arena(const q8_model *model, size_t arena_size, const u
 
 static void prepare_and_run(const q8_model *model) {
   uint8_t *arena = shared_arena();
-  q8_interp_options options = {arena, ARENA_BYTES};
+  q8_interp_options options = {.arena = arena, .arena_size = ARENA_BYTES};
   q8_interp *it = NULL;
   q8_error err;
   err.message[0] = '\0';

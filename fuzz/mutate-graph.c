@@ -407,7 +407,7 @@ static void repair_output_shapes(q8_graph *g) {
     if (q8_tflite_write(g, &bytes, &n, &err) != Q8_OK) return;
     q8_model *model = NULL;
     q8_interp *it = NULL;
-    q8_interp_options options = {tiny_arena, sizeof tiny_arena};
+    q8_interp_options options = {.arena = tiny_arena, .arena_size = sizeof tiny_arena};
     err.message[0] = '\0';
     q8_status s = q8_model_load_memory(bytes, n, 0, &model, &err);
     if (s == Q8_OK) s = q8_interp_init(model, &options, &it, &err);

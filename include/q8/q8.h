@@ -83,13 +83,51 @@ q8_status q8_model_load_memory(const void *data, size_t size, int copy, q8_model
 
 void q8_model_free(q8_model *model);
 
+/* Kernel paths ("instruction set architectures"). Every path computes the same bytes; they
+   differ in speed. ref: the reference operators (src/ref, the oracle); scalar: portable
+   production kernels; the others need the CPU features of their name. */
+typedef enum q8_isa {
+  Q8_ISA_AUTO = 0, /* the Q8_ISA environment variable if set, else the fastest this CPU runs */
+  Q8_ISA_REF,
+  Q8_ISA_SCALAR,
+  Q8_ISA_AVX2,       /* x86-64 with AVX2 and FMA */
+  Q8_ISA_AVX512VNNI, /* x86-64 with AVX-512 F/BW/DQ/VL and VNNI */
+  Q8_ISA_NEON,       /* AArch64 Advanced SIMD */
+  Q8_ISA_NEONDOT,    /* AArch64 with the dot-product instructions (ARMv8.2 SDOT/UDOT) */
+  Q8_ISA_COUNT
+} q8_isa;
+
+/* "auto", "ref", "scalar", "avx2", "avx512vnni", "neon", "neondot"; "unknown" otherwise. */
+const char *q8_isa_name(q8_isa isa);
+/* The inverse of q8_isa_name; INVALID_ARGUMENT for any other name. */
+q8_status q8_isa_from_name(const char *name, q8_isa *isa);
+
+/* CPU feature bits, for q8_interp_options.cpu_features. */
+#define Q8_CPU_AVX2 (1u << 0)       /* AVX2 and FMA, with the OS saving YMM state */
+#define Q8_CPU_AVX512 (1u << 1)     /* AVX-512 F, BW, DQ and VL, with ZMM state saved */
+#define Q8_CPU_AVX512VNNI (1u << 2) /* AVX-512 VNNI (vpdpbusd) */
+#define Q8_CPU_NEON (1u << 3)
+#define Q8_CPU_NEONDOT (1u << 4)
+#define Q8_CPU_INJECTED (1u << 31) /* q8_interp_options.cpu_features holds the features to use */
+
 /* Options of an interpreter; zero-initialise, then set what you need. */
 typedef struct q8_interp_options {
   /* Caller-owned activation arena: when arena is not NULL, it must be at least arena_size
      bytes, 64-byte aligned, and outlive the interpreter. Its required size is
-     q8_interp_arena_size of an interpreter of the same model made without one. */
+     q8_interp_arena_size of an interpreter of the same model made without one (with the
+     same isa and threads: the kernels' scratch memory depends on both). */
   void *arena;
   size_t arena_size;
+  /* Kernel path; Q8_ISA_AUTO (0) chooses. A path this build lacks or the CPU cannot run is
+     refused at init (UNSUPPORTED), never silently replaced. */
+  q8_isa isa;
+  /* Threads that split each operator's work, the calling thread included; 0 means 1.
+     Outputs are identical for every thread count. At most 64. */
+  int32_t threads;
+  /* For tests: Q8_CPU_INJECTED | Q8_CPU_* bits assumes those features instead of this CPU's
+     (Q8_CPU_INJECTED alone: a CPU with none); without Q8_CPU_INJECTED the CPU is asked.
+     Pretending a feature the CPU lacks crashes on the first kernel that uses it. */
+  uint32_t cpu_features;
 } q8_interp_options;
 
 /* Prepares a model: output shapes, multipliers, clamps, weight sums and the memory plan.
@@ -104,6 +142,9 @@ const char *q8_interp_last_error(const q8_interp *interp);
 /* Bytes of activation memory the interpreter uses (shared between tensors whose lifetimes do
    not overlap), and the sum of all activation tensor sizes it would need without sharing. */
 size_t q8_interp_arena_size(const q8_interp *interp);
+/* The kernel path and thread count the interpreter runs with. */
+q8_isa q8_interp_isa(const q8_interp *interp);
+int32_t q8_interp_threads(const q8_interp *interp);
 size_t q8_interp_unshared_size(const q8_interp *interp);
 /* Bytes the interpreter allocated besides the arena (parameters, copies of unaligned data). */
 size_t q8_interp_persistent_size(const q8_interp *interp);

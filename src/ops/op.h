@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/graph.h"
+#include "q8/q8.h"
 
 /* Runs one prepared operator. inputs[i] / outputs[i] follow the node's input and output
    order; inputs[i] is NULL for an absent optional input. Constant int32 and float32 data is
@@ -36,6 +37,16 @@ typedef q8_status (*q8_op_prepare_fn)(q8_prepare_ctx *ctx, const q8_node *node,
 /* Zeroed, 64-byte aligned memory that lives as long as the interpreter; NULL when out of
    memory (then return q8_prepare_fail(ctx, Q8_ERROR_OUT_OF_MEMORY, ...)). */
 void *q8_prepare_alloc(q8_prepare_ctx *ctx, size_t size);
+
+/* The kernel path the interpreter runs (never Q8_ISA_AUTO): Q8_ISA_REF means the reference
+   operators; any other path means the operator's fastest kernels for it (falling back to the
+   reference ones where an operator has none). */
+q8_isa q8_prepare_isa(const q8_prepare_ctx *ctx);
+
+/* The interpreter's thread pool (q8_threadpool_size gives its threads); run functions that
+   split work keep it in their plan. Scratch memory is shared by the threads: an operator
+   that needs some per thread asks for threads times as much. */
+struct q8_threadpool *q8_prepare_threadpool(const q8_prepare_ctx *ctx);
 
 /* Records an error; the runtime prefixes it with "operator N (KIND)". Returns status. */
 q8_status q8_prepare_fail(q8_prepare_ctx *ctx, q8_status status, const char *fmt, ...)

@@ -1,6 +1,7 @@
 /* The interpreter's public calls after prepare: inspect, set inputs, invoke, read outputs. */
 #include <string.h>
 
+#include "core/threadpool.h"
 #include "runtime/runtime.h"
 #include "runtime/internal-io.h"
 
@@ -10,6 +11,14 @@ const char *q8_interp_last_error(const q8_interp *interp) {
 
 size_t q8_interp_arena_size(const q8_interp *interp) {
   return interp != NULL ? interp->arena_size : 0;
+}
+
+q8_isa q8_interp_isa(const q8_interp *interp) {
+  return interp != NULL ? interp->isa : Q8_ISA_AUTO;
+}
+
+int32_t q8_interp_threads(const q8_interp *interp) {
+  return interp != NULL ? q8_threadpool_size(interp->threads) : 0;
 }
 
 size_t q8_interp_unshared_size(const q8_interp *interp) {

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/cpu.h"
+#include "core/threadpool.h"
 #include "runtime/runtime.h"
 
 struct q8_prepare_ctx {
@@ -13,6 +15,10 @@ struct q8_prepare_ctx {
   q8_op_kind kind;
   q8_error *error;
 };
+
+q8_isa q8_prepare_isa(const q8_prepare_ctx *ctx) { return ctx->interp->isa; }
+
+q8_threadpool *q8_prepare_threadpool(const q8_prepare_ctx *ctx) { return ctx->interp->threads; }
 
 void *q8_prepare_alloc(q8_prepare_ctx *ctx, size_t size) {
   return q8_pool_alloc(&ctx->interp->pool, size);
@@ -183,6 +189,22 @@ static q8_status build_node_pointers(q8_interp *it, q8_error *error) {
   return Q8_OK;
 }
 
+/* The kernel path (options, then Q8_ISA, then the CPU) and the thread pool. */
+static q8_status choose_kernels(q8_interp *it, const q8_interp_options *options,
+                                q8_error *error) {
+  const q8_interp_options none = {0};
+  if (options == NULL) options = &none;
+  const q8_cpu_features features = (options->cpu_features & Q8_CPU_INJECTED)
+                                       ? (options->cpu_features & ~Q8_CPU_INJECTED)
+                                       : q8_cpu_detect();
+  q8_status s = q8_isa_resolve(options->isa, getenv("Q8_ISA"), features, &it->isa, error);
+  if (s != Q8_OK) return s;
+  if (options->threads < 0 || options->threads > Q8_MAX_THREADS)
+    return q8_fail(error, Q8_ERROR_INVALID_ARGUMENT, "threads = %d, expected 0 (one) to %d",
+                   (int)options->threads, (int)Q8_MAX_THREADS);
+  return q8_threadpool_create(options->threads > 0 ? options->threads : 1, &it->threads, error);
+}
+
 static q8_status setup(q8_interp *it, const q8_interp_options *options, q8_error *error) {
   const q8_graph *g = it->model->graph;
   it->n_tensors = g->n_tensors;
@@ -196,7 +218,8 @@ static q8_status setup(q8_interp *it, const q8_interp_options *options, q8_error
     free(life);
     return q8_fail(error, Q8_ERROR_OUT_OF_MEMORY, "out of memory");
   }
-  q8_status s = q8_check_data_flow(g, life, error);
+  q8_status s = choose_kernels(it, options, error);
+  if (s == Q8_OK) s = q8_check_data_flow(g, life, error);
   if (s == Q8_OK) s = align_constants(it, error);
   if (s == Q8_OK) s = prepare_nodes(it, error);
   if (s == Q8_OK) s = place_tensors(it, life, options, error);
@@ -225,6 +248,7 @@ q8_status q8_interp_init(const q8_model *model, const q8_interp_options *options
 void q8_interp_free(q8_interp *interp) {
   if (interp == NULL) return;
   if (interp->owns_arena) free(interp->arena);
+  q8_threadpool_free(interp->threads);
   q8_pool_release(&interp->pool);
   free(interp);
 }

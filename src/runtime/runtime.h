@@ -47,6 +47,8 @@ struct q8_interp {
   bool owns_arena;
   void *scratch;
   bool *input_set;       /* per graph input: set since load */
+  q8_isa isa;            /* the kernel path (never AUTO) */
+  struct q8_threadpool *threads; /* never NULL once prepared */
   q8_pool pool;          /* everything above plus operator parameters */
   q8_error last_error;
 };

@@ -19,7 +19,15 @@ struct q8_prepare_ctx {
   char message[512];
   void *allocs[H_MAX_ALLOCS];
   int n_allocs;
+  q8_isa isa;                  /* 0 (AUTO) stands for Q8_ISA_REF */
+  struct q8_threadpool *pool;  /* NULL: one thread */
 };
+
+q8_isa q8_prepare_isa(const q8_prepare_ctx *ctx) {
+  return ctx->isa == Q8_ISA_AUTO ? Q8_ISA_REF : ctx->isa;
+}
+
+struct q8_threadpool *q8_prepare_threadpool(const q8_prepare_ctx *ctx) { return ctx->pool; }
 
 void *q8_prepare_alloc(q8_prepare_ctx *ctx, size_t size) {
   if (ctx->n_allocs == H_MAX_ALLOCS) return NULL;

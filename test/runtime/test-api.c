@@ -55,7 +55,7 @@ static void test_caller_arena(const q8_model *m, q8_interp *own) {
   size_t need = q8_interp_arena_size(own);
   T_CHECK(need > 0 && need <= q8_interp_unshared_size(own) + 4096, "arena %zu", need);
   void *arena = aligned_alloc(64, need + 64);
-  q8_interp_options opt = {arena, need};
+  q8_interp_options opt = {.arena = arena, .arena_size = need};
   q8_interp *it = NULL;
   q8_error err;
   q8_status s = q8_interp_init(m, &opt, &it, &err);
@@ -67,7 +67,7 @@ static void test_caller_arena(const q8_model *m, q8_interp *own) {
   s = q8_interp_init(m, &opt, &it, &err);
   T_CHECK(s == Q8_ERROR_INVALID_ARGUMENT && strstr(err.message, "needs") != NULL,
           "small arena: %s", err.message);
-  opt = (q8_interp_options){(char *)arena + 1, need};
+  opt = (q8_interp_options){.arena = (char *)arena + 1, .arena_size = need};
   s = q8_interp_init(m, &opt, &it, &err);
   T_CHECK(s == Q8_ERROR_INVALID_ARGUMENT, "misaligned arena: %s", q8_status_name(s));
   free(arena);
