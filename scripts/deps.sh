@@ -14,7 +14,8 @@ ensure_packages() {
 
 Q8_BUILD_PACKAGES=(cmake ninja-build gcc g++ make ccache pkg-config zlib1g-dev libopenblas-dev)
 Q8_TEST_PACKAGES=(libgemmlowp-dev flatbuffers-compiler libflatbuffers-dev qemu-user gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libc6-dev-arm64-cross
-                  clang-14 libclang-rt-14-dev)
+                  clang-14 libclang-rt-14-dev
+                  dataset-fashion-mnist) # train/test-fashion and the main job's --quick check
 
 # tflite/test-armnn: Arm NN's TfLite parser and its CpuRef backend (a plugin that no package
 # depends on, so named here).

@@ -13,13 +13,20 @@ case "${1:-}" in
   "") ;;
   *) echo "usage: scripts/main.sh [--quick]" >&2; exit 2 ;;
 esac
-source scripts/deps.sh
-ensure_packages "${Q8_BUILD_PACKAGES[@]}" dataset-fashion-mnist
-export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/q8-ccache}"
-cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DQ8_BUILD_TESTS=OFF \
-  -DCMAKE_C_COMPILER_LAUNCHER=ccache >/dev/null
-cmake --build build/release -j"$(nproc)" >/dev/null
-q8=build/release/q8 out=build/main model=fm-mobilenet
+# Q8_BIN=path/to/q8 uses that binary (the test command passes its own build) and Q8_MAIN_OUT
+# another output folder; otherwise packages are installed and build/release is built.
+if [ -n "${Q8_BIN:-}" ]; then
+  q8=$Q8_BIN
+else
+  source scripts/deps.sh
+  ensure_packages "${Q8_BUILD_PACKAGES[@]}" dataset-fashion-mnist
+  export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/q8-ccache}"
+  cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DQ8_BUILD_TESTS=OFF \
+    -DCMAKE_C_COMPILER_LAUNCHER=ccache >/dev/null
+  cmake --build build/release -j"$(nproc)" >/dev/null
+  q8=build/release/q8
+fi
+out=${Q8_MAIN_OUT:-build/main} model=fm-mobilenet
 mkdir -p "$out"
 $q8 version
 

@@ -38,6 +38,22 @@ check_install() {
   LD_LIBRARY_PATH="$prefix/lib:$prefix/lib/x86_64-linux-gnu" "$1/minimal-installed" "$model" | grep -q "^q8 "
 }
 
+# The README's main job on a subset (scripts/main.sh --quick) with this build's q8: the summary
+# table must have all three accuracies, sizes and latencies, and the accuracies must beat
+# chance (10 classes: 10%) by far.
+check_main_quick() {
+  local out="$PWD/$1/main-quick" table
+  rm -rf "$out"
+  table=$(Q8_BIN="$PWD/$1/q8" Q8_MAIN_OUT="$out" bash scripts/main.sh --quick 2>&1 | tail -5) || {
+    echo "$table"; return 1; }
+  echo "$table"
+  echo "$table" | awk -F'|' '
+    /float \(training engine\)/ { f = $3 + 0 }
+    /PTQ int8/ { p = $3 + 0; ps = $4 + 0; pm = $5 + 0 }
+    /QAT int8/ { q = $3 + 0; qs = $4 + 0; qm = $5 + 0 }
+    END { exit !(f > 25 && p > 25 && q > 25 && ps > 1000 && qs > 1000 && pm > 0 && qm > 0) }'
+}
+
 passed=0; failed=0; start=$(date +%s)
 for c in "${configs[@]}"; do
   echo "=== $c ==="
@@ -59,6 +75,8 @@ for c in "${configs[@]}"; do
     # An installed q8 works for a program outside the tree: headers, library, pkg-config.
     if check_install "$dir"; then passed=$((passed + 1)); echo "install check: ok";
     else failed=$((failed + 1)); echo "install check: FAILED"; fi
+    if check_main_quick "$dir"; then passed=$((passed + 1)); echo "main job --quick: ok";
+    else failed=$((failed + 1)); echo "main job --quick: FAILED"; fi
   fi
 done
 echo "test command took $(( $(date +%s) - start )) s"
