@@ -121,6 +121,16 @@ out=$(run eval "$ev/int8-softmax.tflite" --data "$ev/data" --limit 50)
 check "eval --limit" text_matches "$ev/expected-limit.txt" "$out"
 out=$(run eval "$ev/int8-softmax.tflite" --data "$ev/data" --limit 50 --json)
 check "eval --json" json_matches "$ev/expected-limit.txt" "$out"
+# Kernel path and threads change nothing in the result, and are reported.
+for isa in ref scalar; do
+  out=$(run eval "$ev/int8-softmax.tflite" --data "$ev/data" --limit 50 --json --isa "$isa" --threads 3)
+  check "eval --isa $isa --threads 3: same result" json_matches "$ev/expected-limit.txt" "$out"
+  check "eval --json names the path $isa and 3 threads" grep -q "\"isa\": \"$isa\", \"threads\": 3" <<<"$out"
+done
+expect_error "eval: --threads 0" "--threads takes a count from 1 to 64, not '0'" eval "$ev/uint8.tflite" --threads 0
+expect_error "eval: unknown --isa" "--isa takes auto, ref, scalar" eval "$ev/uint8.tflite" --isa sse
+expect_error "run: a path for another architecture" "this build has no" \
+  run "$ev/uint8.tflite" --isa "$( [ "$(uname -m)" = x86_64 ] && [ ${#emulator[@]} -eq 0 ] && echo neon || echo avx2)" --input /dev/null
 out=$(run eval "$ev/int8-softmax.tflite" --data "$ev/gz" 2>&1)
 if grep -q "built without zlib" <<<"$out" && [ ${#emulator[@]} -gt 0 ]; then
   check "eval of .gz files refused by name without zlib (cross build)" true

@@ -2,6 +2,7 @@
 #ifndef Q8_TOOLS_CLI_H
 #define Q8_TOOLS_CLI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,6 +23,18 @@ int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Loads and prepares a model, printing the error and returning 0 on failure. */
 int cli_open_model(const char *path, q8_model **model, q8_interp **interp);
+/* The same with interpreter options (NULL: defaults). */
+int cli_open_model_with(const char *path, const q8_interp_options *options, q8_model **model,
+                        q8_interp **interp);
+
+/* Options of the running subcommands: --threads N (1 to 64) and --isa PATH (a q8_isa name).
+   When argv[*i] is one, stores it in options, moves *i past its value and returns 1; returns 0
+   for any other argument and -1 (message printed) for a bad or missing value. */
+int cli_runtime_option(int argc, char **argv, int *i, q8_interp_options *options);
+#define CLI_RUNTIME_OPTIONS_HELP                                                            \
+  "  --threads N  threads per operator (default 1); outputs are the same for any count\n"    \
+  "  --isa PATH   kernel path: auto (default: Q8_ISA, else the fastest this CPU runs), ref,\n" \
+  "               scalar, avx2, avx512vnni, neon, neondot\n"
 
 /* A .npy array: element type, shape and the data (malloc'd). */
 typedef struct npy_array {

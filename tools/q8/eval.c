@@ -1,4 +1,4 @@
-/* q8 eval MODEL [--data DIR] [--limit N] [--json]: top-1 accuracy and confusion matrix of a
+/* q8 eval MODEL [--data DIR] [--limit N] [--json] [--threads N] [--isa PATH]: top-1 accuracy and confusion matrix of a
    Fashion-MNIST classifier on the test split, computed by the integer runtime. */
 #include <stdbool.h>
 #include <stdio.h>
@@ -22,6 +22,7 @@ typedef struct eval_args {
   const char *data;
   int64_t limit;
   bool json;
+  q8_interp_options runtime; /* --threads, --isa */
 } eval_args;
 
 /* What the model is fed and where its class scores are read. */
@@ -41,7 +42,7 @@ typedef struct eval_result {
 } eval_result;
 
 static void eval_usage(FILE *f) {
-  fputs("usage: q8 eval MODEL [--data DIR] [--limit N] [--json]\n"
+  fputs("usage: q8 eval MODEL [--data DIR] [--limit N] [--json] [--threads N] [--isa PATH]\n"
         "  Runs the model with the integer runtime on the Fashion-MNIST test split (t10k) and\n"
         "  prints top-1 accuracy and the confusion matrix (rows: true class). Classes are\n"
         "  ranked by the logits (the input of a final SOFTMAX, else the output itself), ties\n"
@@ -50,7 +51,8 @@ static void eval_usage(FILE *f) {
         "  --data DIR   directory with t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte,\n"
         "               plain or .gz (default " Q8_DATASET_DEFAULT_DIR ")\n"
         "  --limit N    only the first N test images\n"
-        "  --json       print one JSON object (accuracy, images, correct, confusion, ...)\n",
+        "  --json       print one JSON object (accuracy, images, correct, confusion, ...)\n"
+        CLI_RUNTIME_OPTIONS_HELP,
         f);
 }
 
@@ -58,6 +60,11 @@ static int parse_args(int argc, char **argv, eval_args *a) {
   memset(a, 0, sizeof *a);
   for (int i = 1; i < argc; i++) {
     const char *arg = argv[i];
+    const int runtime = cli_runtime_option(argc, argv, &i, &a->runtime);
+    if (runtime != 0) {
+      if (runtime < 0) return 0;
+      continue;
+    }
     const bool takes_value = strcmp(arg, "--data") == 0 || strcmp(arg, "--limit") == 0;
     if (takes_value && i + 1 == argc) return !cli_error("%s needs a value", arg);
     if (strcmp(arg, "--data") == 0) {
@@ -234,7 +241,8 @@ static void print_json(const eval_args *a, const char *data_dir, const eval_plan
     for (int p = 0; p < CLASSES; p++) printf(p ? ", %zu" : "%zu", r->confusion[t][p]);
     printf("]");
   }
-  printf("], \"seconds\": %.3f}\n", r->seconds);
+  printf("], \"seconds\": %.3f, \"isa\": \"%s\", \"threads\": %d}\n", r->seconds,
+         q8_isa_name(q8_interp_isa(interp)), (int)q8_interp_threads(interp));
 }
 
 static void print_text(const eval_args *a, const char *data_dir, const eval_plan *plan,
@@ -252,6 +260,8 @@ static void print_text(const eval_args *a, const char *data_dir, const eval_plan
     for (int p = 0; p < CLASSES; p++) printf(" %5zu", r->confusion[t][p]);
     printf("\n");
   }
+  printf("kernels: %s, %d thread(s)\n", q8_isa_name(q8_interp_isa(interp)),
+         (int)q8_interp_threads(interp));
   printf("time: %.2f s (%.0f images/s)\n", r->seconds,
          r->seconds > 0 ? (double)r->images / r->seconds : 0.0);
 }
@@ -284,7 +294,7 @@ int q8_cli_eval(int argc, char **argv) {
   if (!parse_args(argc, argv, &a)) return 2;
   q8_model *model = NULL;
   q8_interp *interp = NULL;
-  if (!cli_open_model(a.model, &model, &interp)) return 1;
+  if (!cli_open_model_with(a.model, &a.runtime, &model, &interp)) return 1;
   eval_plan plan;
   memset(&plan, 0, sizeof plan);
   int ok = check_input(a.model, interp, &plan) && choose_scores(a.model, interp, &plan);

@@ -16,19 +16,7 @@ int cli_error(const char *fmt, ...) {
 }
 
 int cli_open_model(const char *path, q8_model **model, q8_interp **interp) {
-  q8_error err;
-  *interp = NULL;
-  if (q8_model_load_file(path, model, &err) != Q8_OK) {
-    cli_error("%s", err.message);
-    return 0;
-  }
-  if (q8_interp_init(*model, NULL, interp, &err) != Q8_OK) {
-    cli_error("%s: %s", path, err.message);
-    q8_model_free(*model);
-    *model = NULL;
-    return 0;
-  }
-  return 1;
+  return cli_open_model_with(path, NULL, model, interp);
 }
 
 static void usage(FILE *f) {

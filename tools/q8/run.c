@@ -17,6 +17,7 @@ typedef struct run_args {
   int top_k;
   int dequantize;
   const char *labels;
+  q8_interp_options runtime; /* --threads, --isa */
 } run_args;
 
 /* One model input's data for all inferences. */
@@ -28,7 +29,7 @@ typedef struct input_data {
 
 static void run_usage(FILE *f) {
   fputs("usage: q8 run MODEL --input FILE [--input FILE...] [--output FILE...] [--top K]\n"
-        "                 [--dequantize] [--labels FILE]\n"
+        "                 [--dequantize] [--labels FILE] [--threads N] [--isa PATH]\n"
         "  --input FILE   once per model input, in the model's input order. Raw bytes are the\n"
         "                 input tensor's own type (several inputs back to back run one after\n"
         "                 another); a .npy of the tensor's own type is used as it is; a\n"
@@ -37,7 +38,8 @@ static void run_usage(FILE *f) {
         "                 inferences add a leading batch axis)\n"
         "  --dequantize   write outputs as float32 instead\n"
         "  --top K        print the K best classes of each classifier output (default 5)\n"
-        "  --labels FILE  class names, one per line, for the top-K list\n",
+        "  --labels FILE  class names, one per line, for the top-K list\n"
+        CLI_RUNTIME_OPTIONS_HELP,
         f);
 }
 
@@ -46,6 +48,11 @@ static int parse_args(int argc, char **argv, run_args *a) {
   a->top_k = 5;
   for (int i = 1; i < argc; i++) {
     const char *arg = argv[i];
+    const int runtime = cli_runtime_option(argc, argv, &i, &a->runtime);
+    if (runtime != 0) {
+      if (runtime < 0) return 0;
+      continue;
+    }
     const char *value = i + 1 < argc ? argv[i + 1] : NULL;
     int takes_value = strcmp(arg, "--input") == 0 || strcmp(arg, "--output") == 0 ||
                       strcmp(arg, "--top") == 0 || strcmp(arg, "--labels") == 0;
@@ -312,7 +319,7 @@ int q8_cli_run(int argc, char **argv) {
   if (!parse_args(argc, argv, &a)) return 2;
   q8_model *model;
   q8_interp *it;
-  if (!cli_open_model(a.model, &model, &it)) return 1;
+  if (!cli_open_model_with(a.model, &a.runtime, &model, &it)) return 1;
   input_data in[MAX_IO] = {0};
   int ok = load_inputs(it, &a, in) && run_all(it, &a, in);
   for (int i = 0; i < MAX_IO; i++) free(in[i].data);
