@@ -8,7 +8,7 @@
 
 /* Accepts axes that resolve (negatives + 4, duplicates dropped, as TFLite's ResolveAxis) to
    exactly {1, 2}. */
-static q8_status check_axes(q8_prepare_ctx *ctx, const q8_tensor *axis_tensor) {
+q8_status q8_mean_check_axes(q8_prepare_ctx *ctx, const q8_tensor *axis_tensor) {
   int32_t axes[8], n = 0;
   q8_status s = q8_read_const_int32(ctx, axis_tensor, "axis input", 8, axes, &n);
   if (s != Q8_OK) return s;
@@ -75,7 +75,7 @@ q8_status q8_prepare_mean(q8_prepare_ctx *ctx, const q8_node *node, q8_tensor *t
   if (s == Q8_OK) s = q8_get_input(ctx, node, tensors, 1, &axis);
   if (s == Q8_OK) s = q8_get_output(ctx, node, tensors, 0, &out);
   if (s == Q8_OK) s = check_tensors(ctx, in, out);
-  if (s == Q8_OK) s = check_axes(ctx, axis);
+  if (s == Q8_OK) s = q8_mean_check_axes(ctx, axis);
   if (s != Q8_OK) return s;
 
   const int32_t keep[4] = {in->dims[0], 1, 1, in->dims[3]};

@@ -12,6 +12,9 @@ typedef struct q8_mean_plan {
   bool is_signed;
 } q8_mean_plan;
 
+/* Accepts axes that resolve to exactly {1, 2} (also for the float MEAN). */
+q8_status q8_mean_check_axes(q8_prepare_ctx *ctx, const q8_tensor *axis_tensor);
+
 void q8_run_mean(const void *params, const void *const *inputs, void *const *outputs,
                  void *scratch);
 

@@ -16,7 +16,7 @@ static q8_status check_tensors(q8_prepare_ctx *ctx, const q8_tensor *in, const q
   return s;
 }
 
-static q8_status read_paddings(q8_prepare_ctx *ctx, const q8_tensor *pads, int32_t rank,
+q8_status q8_pad_read_paddings(q8_prepare_ctx *ctx, const q8_tensor *pads, int32_t rank,
                                q8_ref_pad_params *p) {
   if (pads->type != Q8_TYPE_INT32)
     return q8_prepare_fail(ctx, Q8_ERROR_UNSUPPORTED,
@@ -76,7 +76,7 @@ q8_status q8_prepare_pad(q8_prepare_ctx *ctx, const q8_node *node, q8_tensor *te
   q8_ref_pad_params *p = q8_prepare_alloc(ctx, sizeof *p);
   if (p == NULL) return q8_prepare_fail(ctx, Q8_ERROR_OUT_OF_MEMORY, "out of memory");
   p->rank = in->rank;
-  s = read_paddings(ctx, pads, in->rank, p);
+  s = q8_pad_read_paddings(ctx, pads, in->rank, p);
   if (s == Q8_OK) s = pad_value(ctx, node, tensors, out, &p->value);
   if (s != Q8_OK) return s;
   int32_t out_dims[Q8_REF_PAD_MAX_RANK];

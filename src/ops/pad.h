@@ -5,6 +5,11 @@
 #include "ops/op.h"
 #include "ref/pad.h"
 
+/* Reads the constant int32 [rank,2] paddings (>= 0) into p->before/after (also for the
+   float PAD). */
+q8_status q8_pad_read_paddings(q8_prepare_ctx *ctx, const q8_tensor *pads, int32_t rank,
+                               q8_ref_pad_params *p);
+
 void q8_run_pad(const void *params, const void *const *inputs, void *const *outputs,
                 void *scratch);
 
