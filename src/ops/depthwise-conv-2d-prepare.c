@@ -1,5 +1,8 @@
 /* DEPTHWISE_CONV_2D prepare: shapes, depth multiplier, padding, per-channel multipliers,
    activation clamp and the folded bias (TFLite micro/kernels/depthwise_conv_common.cc). */
+#include <string.h>
+
+#include "core/threadpool.h"
 #include "ops/conv-quant.h"
 #include "ops/depthwise-conv-2d.h"
 
@@ -71,6 +74,77 @@ static void fill_params(q8_depthwise_conv_2d_params *p, const q8_tensor *in,
   p->act_max = q->act_max;
 }
 
+/* The kernel for a path: AVX-512 for depth multiplier 1 (9 taps: the register-held 3x3
+   one), the portable scalar kernel for SCALAR and every path without a variant. */
+static q8_qs8_dwconv_ukernel_fn choose_kernel(q8_isa isa, const q8_depthwise_conv_2d_params *p,
+                                              bool is_signed, bool *c32) {
+  *c32 = false;
+#if Q8_HAVE_X86_KERNELS
+  if (isa == Q8_ISA_AVX512VNNI && p->depth_multiplier == 1) {
+    *c32 = true;
+    if (p->kernel_h * p->kernel_w == 9)
+      return is_signed ? q8_qs8_qc8w_dwconv_minmax_ukernel_9p32c__avx512vnni
+                       : q8_qu8_dwconv_minmax_ukernel_9p32c__avx512vnni;
+    return is_signed ? q8_qs8_qc8w_dwconv_minmax_ukernel_xp32c__avx512vnni
+                     : q8_qu8_dwconv_minmax_ukernel_xp32c__avx512vnni;
+  }
+#else
+  (void)isa;
+  (void)p;
+#endif
+  return is_signed ? q8_qs8_qc8w_dwconv_minmax_ukernel_xp1c__scalar
+                   : q8_qu8_dwconv_minmax_ukernel_xp1c__scalar;
+}
+
+q8_status q8_depthwise_conv_2d_plan_kernels(q8_prepare_ctx *ctx, q8_depthwise_conv_2d_plan *p,
+                                            const void *filter, const int32_t *bias,
+                                            bool is_signed, q8_op_plan *plan) {
+  const q8_depthwise_conv_2d_params *params = &p->params;
+  const q8_isa isa = q8_prepare_isa(ctx);
+  plan->params = p;
+  plan->scratch_bytes = 0;
+  if (isa == Q8_ISA_REF) {
+    plan->run = is_signed ? q8_run_depthwise_conv_2d_qs8 : q8_run_depthwise_conv_2d_qu8;
+    return Q8_OK;
+  }
+  bool c32 = false;
+  p->kernel = choose_kernel(isa, params, is_signed, &c32);
+  const q8_dwconv_pack_source src = {
+      .channels = (size_t)params->out_c,
+      .taps = (size_t)params->kernel_h * (size_t)params->kernel_w,
+      .filter = filter,
+      .is_signed = is_signed,
+      .input_zero_point = params->input_zero_point,
+      .weight_zero_point = params->weight_zero_point,
+      .bias = bias,
+      .multiplier = params->multiplier,
+      .shift = params->shift};
+  const size_t packed_bytes = c32 ? q8_dwconv_packed_size_c32(src.channels, src.taps)
+                                  : q8_dwconv_packed_size_c1(src.channels, src.taps);
+  const size_t zero_point_bytes = ((size_t)params->in_c + 31) / 32 * 32;
+  void *packed = q8_prepare_alloc(ctx, packed_bytes);
+  uint8_t *zero_points = q8_prepare_alloc(ctx, zero_point_bytes);
+  if (packed == NULL || zero_points == NULL)
+    return q8_prepare_fail(ctx, Q8_ERROR_OUT_OF_MEMORY, "out of memory (packed weights)");
+  if (c32)
+    q8_dwconv_pack_c32(&src, packed);
+  else
+    q8_dwconv_pack_c1(&src, packed);
+  memset(zero_points, (uint8_t)params->input_zero_point, zero_point_bytes);
+  p->packed = packed;
+  p->zero_points = zero_points;
+  p->kernel_params = (q8_qs8_dwconv_params){.output_zero_point = params->output_zero_point,
+                                            .output_min = params->act_min,
+                                            .output_max = params->act_max,
+                                            .depth_multiplier = params->depth_multiplier};
+  p->pool = q8_prepare_threadpool(ctx);
+  p->indirection_per_thread = (size_t)params->out_w * src.taps;
+  plan->run = q8_run_depthwise_conv_2d_kernel;
+  plan->scratch_bytes = (size_t)q8_threadpool_size(p->pool) * p->indirection_per_thread *
+                        sizeof(const void *);
+  return Q8_OK;
+}
+
 q8_status q8_prepare_depthwise_conv_2d(q8_prepare_ctx *ctx, const q8_node *node,
                                        q8_tensor *tensors, q8_op_plan *plan) {
   q8_status s = q8_conv_check_arity(ctx, node);
@@ -110,9 +184,5 @@ q8_status q8_prepare_depthwise_conv_2d(q8_prepare_ctx *ctx, const q8_node *node,
   else
     q8_ref_depthwise_conv_2d_fold_bias_qu8(&p->params, w->data, bias_data, folded);
   p->folded_bias = folded;
-
-  plan->run = q.is_signed ? q8_run_depthwise_conv_2d_qs8 : q8_run_depthwise_conv_2d_qu8;
-  plan->params = p;
-  plan->scratch_bytes = 0;
-  return Q8_OK;
+  return q8_depthwise_conv_2d_plan_kernels(ctx, p, w->data, bias_data, q.is_signed, plan);
 }

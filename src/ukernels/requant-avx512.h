@@ -1,0 +1,61 @@
+/* TFLite's output stage on 16 int32 lanes (AVX-512F): MultiplyByQuantizedMultiplier in its
+   double-rounding form, then the output zero point and the clamp. Bit-exact with
+   src/quant/fixedpoint.h (tested exhaustively on edge values by
+   test/ukernels/test-requant.c through q8_qs32_requant_ukernel_x16__avx512vnni). Include
+   only from files compiled with the avx512vnni flags. */
+#ifndef Q8_UKERNELS_REQUANT_AVX512_H
+#define Q8_UKERNELS_REQUANT_AVX512_H
+
+#include <immintrin.h>
+
+/* gemmlowp SaturatingRoundingDoublingHighMul per lane. (a*b + nudge) / 2^31 truncated toward
+   zero equals floor((a*b + 2^30) / 2^31) for both signs of a*b (for a*b < 0 the nudge
+   1 - 2^30 plus the truncation's 2^31 - 1 is the same 2^30), so one 64-bit add and one
+   arithmetic shift per product serve; a == b == INT32_MIN saturates to INT32_MAX. */
+static inline __m512i q8_avx512_srdhm(__m512i a, __m512i b) {
+  const __m512i nudge = _mm512_set1_epi64(INT64_C(1) << 30);
+  const __m512i even = _mm512_srai_epi64(_mm512_add_epi64(_mm512_mul_epi32(a, b), nudge), 31);
+  const __m512i odd_a = _mm512_srli_epi64(a, 32), odd_b = _mm512_srli_epi64(b, 32);
+  const __m512i odd =
+      _mm512_srai_epi64(_mm512_add_epi64(_mm512_mul_epi32(odd_a, odd_b), nudge), 31);
+  const __m512i high = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
+  const __m512i min = _mm512_set1_epi32(INT32_MIN);
+  const __mmask16 overflow =
+      _mm512_cmpeq_epi32_mask(a, min) & _mm512_cmpeq_epi32_mask(b, min);
+  return _mm512_mask_mov_epi32(high, overflow, _mm512_set1_epi32(INT32_MAX));
+}
+
+/* gemmlowp RoundingDivideByPOT per lane, exponent in [0, 31]: ties away from zero. */
+static inline __m512i q8_avx512_rounding_divide_by_pot(__m512i x, __m512i exponent) {
+  const __m512i one = _mm512_set1_epi32(1);
+  const __m512i mask = _mm512_sub_epi32(_mm512_sllv_epi32(one, exponent), one);
+  const __m512i remainder = _mm512_and_si512(x, mask);
+  /* (mask >> 1) + (x < 0): x >> 31 is -1 for negative x. */
+  const __m512i threshold = _mm512_sub_epi32(_mm512_srli_epi32(mask, 1), _mm512_srai_epi32(x, 31));
+  const __mmask16 round_up = _mm512_cmpgt_epi32_mask(remainder, threshold);
+  const __m512i shifted = _mm512_srav_epi32(x, exponent);
+  return _mm512_mask_add_epi32(shifted, round_up, shifted, one);
+}
+
+/* Per-lane requantization parameters, shift split as prepare packs it: left_shift =
+   max(shift, 0) applied first (wrapping like TFLite's int32 multiply), right_shift =
+   max(-shift, 0) applied last. */
+static inline __m512i q8_avx512_multiply_by_quantized_multiplier(__m512i acc, __m512i multiplier,
+                                                                 __m512i left_shift,
+                                                                 __m512i right_shift) {
+  const __m512i shifted = _mm512_sllv_epi32(acc, left_shift);
+  return q8_avx512_rounding_divide_by_pot(q8_avx512_srdhm(shifted, multiplier), right_shift);
+}
+
+/* + output zero point (wrapping as TFLite's int32 add on its hardware), clamped to
+   [out_min, out_max] (inside the 8-bit range, so later narrowing never saturates). */
+static inline __m512i q8_avx512_output_stage(__m512i acc, __m512i multiplier, __m512i left_shift,
+                                             __m512i right_shift, __m512i zero_point,
+                                             __m512i out_min, __m512i out_max) {
+  const __m512i scaled =
+      q8_avx512_multiply_by_quantized_multiplier(acc, multiplier, left_shift, right_shift);
+  const __m512i v = _mm512_add_epi32(scaled, zero_point);
+  return _mm512_min_epi32(_mm512_max_epi32(v, out_min), out_max);
+}
+
+#endif
