@@ -210,30 +210,20 @@ static int evaluate(q8_interp *interp, const eval_plan *plan, const q8_dataset *
 
 /* ---- reporting ---- */
 
-static void print_json_string(const char *s) {
-  putchar('"');
-  for (const unsigned char *p = (const unsigned char *)s; *p != 0; p++) {
-    if (*p == '"' || *p == '\\') printf("\\%c", *p);
-    else if (*p < 0x20) printf("\\u%04x", *p);
-    else putchar(*p);
-  }
-  putchar('"');
-}
-
 static void print_json(const eval_args *a, const char *data_dir, const eval_plan *plan,
                        const q8_interp *interp, const eval_result *r) {
   printf("{\"model\": ");
-  print_json_string(a->model);
+  cli_print_json_string(a->model);
   printf(", \"data\": ");
-  print_json_string(data_dir);
+  cli_print_json_string(data_dir);
   printf(", \"split\": \"t10k\", \"images\": %zu, \"correct\": %zu, \"accuracy\": %.6f", r->images,
          r->correct, (double)r->correct / (double)r->images);
   printf(", \"ranked_by\": ");
-  print_json_string(interp->tensors[plan->scores].name);
+  cli_print_json_string(interp->tensors[plan->scores].name);
   printf(", \"ranked_by_logits\": %s, \"classes\": [", plan->by_logits ? "true" : "false");
   for (int c = 0; c < CLASSES; c++) {
     printf(c ? ", " : "");
-    print_json_string(class_names[c]);
+    cli_print_json_string(class_names[c]);
   }
   printf("], \"confusion\": [");
   for (int t = 0; t < CLASSES; t++) {

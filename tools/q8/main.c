@@ -26,9 +26,11 @@ static void usage(FILE *f) {
         "  info MODEL                 operators, tensors, quantization, arena, MACs\n"
         "  run MODEL --input FILE...  run the model; see `q8 run --help`\n"
         "  eval MODEL [--data DIR]    Fashion-MNIST test accuracy; see `q8 eval --help`\n"
+        "  bench MODEL [MODEL...]     latency, per-operator time, memory; see `q8 bench --help`\n"
 #ifndef Q8_INTEGER_ONLY
         "  train --model M --out F    train on Fashion-MNIST, export; see `q8 train --help`\n"
 #endif
+        "  gen NAME --out F           random-weight ImageNet-geometry model; see `q8 gen --help`\n"
         "  version                    print the library version\n",
         f);
 }
@@ -42,11 +44,13 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "info") == 0) return q8_cli_info(argc - 1, argv + 1);
   if (strcmp(cmd, "run") == 0) return q8_cli_run(argc - 1, argv + 1);
   if (strcmp(cmd, "eval") == 0) return q8_cli_eval(argc - 1, argv + 1);
+  if (strcmp(cmd, "bench") == 0) return q8_cli_bench(argc - 1, argv + 1);
 #ifndef Q8_INTEGER_ONLY
   if (strcmp(cmd, "train") == 0) return q8_cli_train(argc - 1, argv + 1);
 #else
   if (strcmp(cmd, "train") == 0) return cli_error("q8 train is not in the integer-only build");
 #endif
+  if (strcmp(cmd, "gen") == 0) return q8_cli_gen(argc - 1, argv + 1);
   if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
     printf("q8 %s\n", q8_version_string());
     return 0;
