@@ -47,6 +47,25 @@ static void fill_params(q8_conv_2d_params *p, const q8_tensor *in, const q8_tens
   p->act_max = q->act_max;
 }
 
+/* The packed GEMM: one row per output pixel, K = kernel_h * kernel_w * in_c. */
+static q8_status prepare_gemm(q8_prepare_ctx *ctx, const q8_conv_2d_params *p,
+                              const uint8_t *filter, const int32_t *folded,
+                              const q8_conv_quant *q, q8_quant_gemm *gemm, size_t *scratch_bytes) {
+  const q8_quant_gemm_desc d = {
+      .quant = q,
+      .m = (size_t)p->batch * (size_t)p->out_h * (size_t)p->out_w,
+      .n = (size_t)p->out_c,
+      .weights = filter,
+      .folded_bias = folded,
+      .geometry = {.in_h = p->in_h, .in_w = p->in_w, .in_c = p->in_c, .out_h = p->out_h,
+                   .out_w = p->out_w, .kernel_h = p->kernel_h, .kernel_w = p->kernel_w,
+                   .stride_h = p->stride_h, .stride_w = p->stride_w,
+                   .dilation_h = p->dilation_h, .dilation_w = p->dilation_w,
+                   .pad_top = p->pad_top, .pad_left = p->pad_left},
+  };
+  return q8_quant_gemm_prepare(ctx, &d, gemm, scratch_bytes);
+}
+
 q8_status q8_prepare_conv_2d(q8_prepare_ctx *ctx, const q8_node *node, q8_tensor *tensors,
                              q8_op_plan *plan) {
   q8_status s = q8_conv_check_arity(ctx, node);
@@ -83,9 +102,13 @@ q8_status q8_prepare_conv_2d(q8_prepare_ctx *ctx, const q8_node *node, q8_tensor
   else
     q8_ref_conv_2d_fold_bias_qu8(&p->params, w->data, bias_data, folded);
   p->folded_bias = folded;
-
-  plan->run = q.is_signed ? q8_run_conv_2d_qs8 : q8_run_conv_2d_qu8;
   plan->params = p;
+  if (q8_prepare_isa(ctx) != Q8_ISA_REF) {
+    plan->run = q8_run_conv_2d_gemm;
+    return prepare_gemm(ctx, &p->params, w->data, folded, &q, &p->gemm,
+                        &plan->scratch_bytes);
+  }
+  plan->run = q.is_signed ? q8_run_conv_2d_qs8 : q8_run_conv_2d_qu8;
   plan->scratch_bytes = 0;
   return Q8_OK;
 }

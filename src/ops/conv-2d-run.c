@@ -14,3 +14,9 @@ void q8_run_conv_2d_qu8(const void *plan, const void *const *inputs, void *const
   (void)scratch;
   q8_ref_conv_2d_qu8(&p->params, inputs[0], inputs[1], p->folded_bias, outputs[0]);
 }
+
+void q8_run_conv_2d_gemm(const void *plan, const void *const *inputs, void *const *outputs,
+                         void *scratch) {
+  const q8_conv_2d_plan *p = plan;
+  q8_quant_gemm_run(&p->gemm, inputs[0], outputs[0], scratch);
+}

@@ -40,6 +40,23 @@ static q8_status output_shape(q8_prepare_ctx *ctx, const q8_node *node,
   return Q8_OK;
 }
 
+/* The packed GEMM: one row per batch entry, a 1x1 window over depth channels. */
+static q8_status prepare_gemm(q8_prepare_ctx *ctx, const q8_fully_connected_params *p,
+                              const uint8_t *weights, const int32_t *folded,
+                              const q8_conv_quant *q, q8_quant_gemm *gemm, size_t *scratch_bytes) {
+  const q8_quant_gemm_desc d = {
+      .quant = q,
+      .m = (size_t)p->batch,
+      .n = (size_t)p->units,
+      .weights = weights,
+      .folded_bias = folded,
+      .geometry = {.in_h = 1, .in_w = 1, .in_c = p->depth, .out_h = 1, .out_w = 1,
+                   .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1,
+                   .dilation_h = 1, .dilation_w = 1},
+  };
+  return q8_quant_gemm_prepare(ctx, &d, gemm, scratch_bytes);
+}
+
 q8_status q8_prepare_fully_connected(q8_prepare_ctx *ctx, const q8_node *node,
                                      q8_tensor *tensors, q8_op_plan *plan) {
   q8_status s = q8_conv_check_arity(ctx, node);
@@ -89,9 +106,13 @@ q8_status q8_prepare_fully_connected(q8_prepare_ctx *ctx, const q8_node *node,
   else
     q8_ref_fully_connected_fold_bias_qu8(&p->params, w->data, bias_data, folded);
   p->folded_bias = folded;
-
-  plan->run = q.is_signed ? q8_run_fully_connected_qs8 : q8_run_fully_connected_qu8;
   plan->params = p;
+  if (q8_prepare_isa(ctx) != Q8_ISA_REF) {
+    plan->run = q8_run_fully_connected_gemm;
+    return prepare_gemm(ctx, &p->params, w->data, folded, &q, &p->gemm,
+                        &plan->scratch_bytes);
+  }
+  plan->run = q.is_signed ? q8_run_fully_connected_qs8 : q8_run_fully_connected_qu8;
   plan->scratch_bytes = 0;
   return Q8_OK;
 }

@@ -1,0 +1,107 @@
+/* 8-bit GEMM tile for AVX-512 VNNI, 8 rows x 32 columns: per 4 bytes of K, two 64-byte weight
+   vectors (16 columns x 4 bytes each), one 4-byte broadcast per row and 16 vpdpbusd into 16
+   zmm accumulators (unsigned activations x signed weights). The output stage is TFLite's
+   MultiplyByQuantizedMultiplier in 64-bit lanes, bit-exact with fixedpoint.h (doc/kernels.md).
+   Contract in qs8-qc8w-gemm.h. */
+#include <immintrin.h>
+#include <string.h>
+
+#include "ukernels/qs8-qc8w-gemm/qs8-qc8w-gemm.h"
+
+enum { MR = 8, NR = 32, KR = Q8_QS8_GEMM_KR };
+
+/* Per-column constants of the output stage for 16 columns. */
+typedef struct column_stage {
+  __m512i multiplier, left_shift, right_shift, remainder_mask, threshold;
+} column_stage;
+
+static inline column_stage column_stage_load(const uint8_t *multiplier, const uint8_t *shift) {
+  column_stage s;
+  const __m512i raw = _mm512_loadu_si512(shift);
+  const __m512i zero = _mm512_setzero_si512();
+  s.multiplier = _mm512_loadu_si512(multiplier);
+  s.left_shift = _mm512_max_epi32(raw, zero);
+  s.right_shift = _mm512_max_epi32(_mm512_sub_epi32(zero, raw), zero);
+  const __m512i one = _mm512_set1_epi32(1);
+  s.remainder_mask = _mm512_sub_epi32(_mm512_sllv_epi32(one, s.right_shift), one);
+  s.threshold = _mm512_srli_epi32(s.remainder_mask, 1);
+  return s;
+}
+
+/* q8_multiply_by_quantized_multiplier on 16 lanes. The doubling high multiply is
+   floor((a * b + 2^30) / 2^31), equal to gemmlowp's nudge-and-truncate for either sign; only
+   a = b = INT32_MIN leaves int32 (2^31, seen as INT32_MIN) and saturates to INT32_MAX. */
+static inline __m512i requantize(__m512i acc, const column_stage *s) {
+  const __m512i x = _mm512_sllv_epi32(acc, s->left_shift); /* wraps, as TFLite's int32 does */
+  const __m512i nudge = _mm512_set1_epi64(INT64_C(1) << 30);
+  __m512i even = _mm512_add_epi64(_mm512_mul_epi32(x, s->multiplier), nudge);
+  __m512i odd = _mm512_add_epi64(
+      _mm512_mul_epi32(_mm512_srli_epi64(x, 32), _mm512_srli_epi64(s->multiplier, 32)), nudge);
+  even = _mm512_srli_epi64(even, 31); /* low half: bits 31..62 */
+  odd = _mm512_slli_epi64(odd, 1);    /* high half: bits 31..62 */
+  __m512i high = _mm512_mask_blend_epi32((__mmask16)0xAAAA, even, odd);
+  const __m512i int_min = _mm512_set1_epi32(INT32_MIN);
+  high = _mm512_mask_mov_epi32(high, _mm512_cmpeq_epi32_mask(high, int_min),
+                               _mm512_set1_epi32(INT32_MAX));
+  /* Rounding divide by 2^right_shift, ties away from zero. */
+  const __m512i remainder = _mm512_and_si512(high, s->remainder_mask);
+  const __m512i threshold = _mm512_add_epi32(s->threshold, _mm512_srli_epi32(high, 31));
+  const __m512i quotient = _mm512_srav_epi32(high, s->right_shift);
+  return _mm512_mask_add_epi32(quotient, _mm512_cmpgt_epi32_mask(remainder, threshold), quotient,
+                               _mm512_set1_epi32(1));
+}
+
+static inline __m128i output_bytes(__m512i acc, const column_stage *s,
+                                   const q8_qs8_gemm_params *params) {
+  __m512i v = _mm512_add_epi32(requantize(acc, s), _mm512_set1_epi32(params->output_zero_point));
+  v = _mm512_max_epi32(v, _mm512_set1_epi32(params->output_min));
+  v = _mm512_min_epi32(v, _mm512_set1_epi32(params->output_max));
+  return _mm512_cvtepi32_epi8(v); /* the low byte: int8 and uint8 alike after the clamp */
+}
+
+static inline __m512i broadcast4(const uint8_t *p) {
+  int32_t v;
+  memcpy(&v, p, sizeof v);
+  return _mm512_set1_epi32(v);
+}
+
+void q8_qs8_qc8w_gemm_minmax_ukernel_8x32c4__avx512vnni(size_t mr, size_t nc, size_t kc,
+                                                        const uint8_t *a, size_t a_stride,
+                                                        const void *w,
+                                                        const int32_t *row_terms, void *c,
+                                                        size_t c_stride,
+                                                        const q8_qs8_gemm_params *params) {
+  /* Rows past mr repeat the last one: computed, never stored. */
+  const uint8_t *rows[MR];
+  for (size_t i = 0; i < MR; i++) rows[i] = a + (i < mr ? i : mr - 1) * a_stride;
+  const uint8_t *panel = w;
+  const __m512i bias0 = _mm512_loadu_si512(panel), bias1 = _mm512_loadu_si512(panel + 64);
+  __m512i acc[MR][2];
+  for (size_t i = 0; i < MR; i++) {
+    const __m512i row = row_terms != NULL ? _mm512_set1_epi32(row_terms[i < mr ? i : mr - 1])
+                                          : _mm512_setzero_si512();
+    acc[i][0] = _mm512_add_epi32(bias0, row);
+    acc[i][1] = _mm512_add_epi32(bias1, row);
+  }
+  const uint8_t *weights = panel + NR * sizeof(int32_t);
+  for (size_t k = 0; k < kc; k += KR, weights += NR * KR) {
+    const __m512i w0 = _mm512_loadu_si512(weights), w1 = _mm512_loadu_si512(weights + 64);
+    for (size_t i = 0; i < MR; i++) {
+      const __m512i x = broadcast4(rows[i] + k);
+      acc[i][0] = _mm512_dpbusd_epi32(acc[i][0], x, w0);
+      acc[i][1] = _mm512_dpbusd_epi32(acc[i][1], x, w1);
+    }
+  }
+  const uint8_t *tail = weights;
+  const column_stage s0 = column_stage_load(tail, tail + NR * sizeof(int32_t));
+  const column_stage s1 = column_stage_load(tail + 64, tail + NR * sizeof(int32_t) + 64);
+  const __mmask16 m0 = nc >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nc) - 1);
+  const __mmask16 m1 = nc >= 32 ? (__mmask16)0xFFFF
+                       : nc > 16 ? (__mmask16)((1u << (nc - 16)) - 1)
+                                 : (__mmask16)0;
+  for (size_t i = 0; i < mr; i++) {
+    uint8_t *out = (uint8_t *)c + i * c_stride;
+    _mm_mask_storeu_epi8(out, m0, output_bytes(acc[i][0], &s0, params));
+    _mm_mask_storeu_epi8(out + 16, m1, output_bytes(acc[i][1], &s1, params));
+  }
+}
