@@ -132,6 +132,7 @@ static void print_text_header(const bench_run *run) {
   printf("affinity: %d CPU(s)%s\n", run->affinity_cpus,
          run->affinity_cpus == 1 ? "" : " (numbers are meant for one core: taskset -c 0 q8 bench ...)");
   if (run->cpu[0] != 0) printf("cpu: %s\n", run->cpu);
+  if (run->load[0] != 0) printf("load average: %s (after the runs)\n", run->load);
 }
 
 static void print_text_kinds(const model_summary *s) {
@@ -280,6 +281,8 @@ static void print_json_model_fields(const bench_run *run, const bench_model *m,
 static void print_json_machine_fields(const bench_run *run) {
   printf("\"affinity_cpus\": %d, \"cpu\": ", run->affinity_cpus);
   cli_print_json_string(run->cpu);
+  printf(", \"load\": ");
+  cli_print_json_string(run->load);
   printf(", \"peak_rss_bytes\": %llu", (unsigned long long)run->peak_rss_bytes);
 }
 

@@ -203,9 +203,21 @@ static void cpu_name(char *name, size_t size) {
   fclose(f);
 }
 
+/* The first three fields of /proc/loadavg: other work on the machine shows in the spread. */
+static void load_average(char *load, size_t size) {
+  load[0] = 0;
+  FILE *f = fopen("/proc/loadavg", "r");
+  if (f == NULL) return;
+  double one, five, fifteen;
+  if (fscanf(f, "%lf %lf %lf", &one, &five, &fifteen) == 3)
+    snprintf(load, size, "%.2f %.2f %.2f", one, five, fifteen);
+  fclose(f);
+}
+
 static void describe_machine(bench_run *run) {
   run->affinity_cpus = affinity_cpus();
   cpu_name(run->cpu, sizeof run->cpu);
+  load_average(run->load, sizeof run->load);
   struct rusage usage;
   /* Linux reports ru_maxrss in KiB. */
   run->peak_rss_bytes = getrusage(RUSAGE_SELF, &usage) == 0 ? (uint64_t)usage.ru_maxrss * 1024 : 0;

@@ -33,6 +33,7 @@ typedef struct bench_run {
   bench_model *models; /* [args.n_models] */
   int affinity_cpus;   /* CPUs this process may run on; 0 when unknown */
   char cpu[128];       /* the CPU's name, "" when unknown */
+  char load[64];       /* /proc/loadavg's 1, 5 and 15 minute loads, "" when unknown */
   uint64_t peak_rss_bytes; /* the process's peak resident memory after all runs */
 } bench_run;
 
