@@ -1,61 +1,34 @@
 /* 8-bit GEMM tile for AVX-512 VNNI, 8 rows x 32 columns: per 4 bytes of K, two 64-byte weight
    vectors (16 columns x 4 bytes each), one 4-byte broadcast per row and 16 vpdpbusd into 16
-   zmm accumulators (unsigned activations x signed weights). The output stage is TFLite's
-   MultiplyByQuantizedMultiplier in 64-bit lanes, bit-exact with fixedpoint.h (doc/kernels.md).
+   zmm accumulators (unsigned activations x signed weights). The output stage is
+   requant-avx512.h's, bit-exact with fixedpoint.h (doc/kernels.md).
    Contract in qs8-qc8w-gemm.h. */
 #include <immintrin.h>
 #include <string.h>
 
 #include "ukernels/qs8-qc8w-gemm/qs8-qc8w-gemm.h"
+#include "ukernels/requant-avx512.h"
 
 enum { MR = 8, NR = 32, KR = Q8_QS8_GEMM_KR };
 
-/* Per-column constants of the output stage for 16 columns. */
+/* Per-column constants of the output stage for 16 columns (loaded once per tile). */
 typedef struct column_stage {
-  __m512i multiplier, left_shift, right_shift, remainder_mask, threshold;
+  __m512i multiplier, left_shift, right_shift;
 } column_stage;
 
 static inline column_stage column_stage_load(const uint8_t *multiplier, const uint8_t *shift) {
-  column_stage s;
-  const __m512i raw = _mm512_loadu_si512(shift);
-  const __m512i zero = _mm512_setzero_si512();
-  s.multiplier = _mm512_loadu_si512(multiplier);
-  s.left_shift = _mm512_max_epi32(raw, zero);
-  s.right_shift = _mm512_max_epi32(_mm512_sub_epi32(zero, raw), zero);
-  const __m512i one = _mm512_set1_epi32(1);
-  s.remainder_mask = _mm512_sub_epi32(_mm512_sllv_epi32(one, s.right_shift), one);
-  s.threshold = _mm512_srli_epi32(s.remainder_mask, 1);
+  const __m512i raw = _mm512_loadu_si512(shift), zero = _mm512_setzero_si512();
+  column_stage s = {_mm512_loadu_si512(multiplier), _mm512_max_epi32(raw, zero),
+                    _mm512_max_epi32(_mm512_sub_epi32(zero, raw), zero)};
   return s;
-}
-
-/* q8_multiply_by_quantized_multiplier on 16 lanes. The doubling high multiply is
-   floor((a * b + 2^30) / 2^31), equal to gemmlowp's nudge-and-truncate for either sign; only
-   a = b = INT32_MIN leaves int32 (2^31, seen as INT32_MIN) and saturates to INT32_MAX. */
-static inline __m512i requantize(__m512i acc, const column_stage *s) {
-  const __m512i x = _mm512_sllv_epi32(acc, s->left_shift); /* wraps, as TFLite's int32 does */
-  const __m512i nudge = _mm512_set1_epi64(INT64_C(1) << 30);
-  __m512i even = _mm512_add_epi64(_mm512_mul_epi32(x, s->multiplier), nudge);
-  __m512i odd = _mm512_add_epi64(
-      _mm512_mul_epi32(_mm512_srli_epi64(x, 32), _mm512_srli_epi64(s->multiplier, 32)), nudge);
-  even = _mm512_srli_epi64(even, 31); /* low half: bits 31..62 */
-  odd = _mm512_slli_epi64(odd, 1);    /* high half: bits 31..62 */
-  __m512i high = _mm512_mask_blend_epi32((__mmask16)0xAAAA, even, odd);
-  const __m512i int_min = _mm512_set1_epi32(INT32_MIN);
-  high = _mm512_mask_mov_epi32(high, _mm512_cmpeq_epi32_mask(high, int_min),
-                               _mm512_set1_epi32(INT32_MAX));
-  /* Rounding divide by 2^right_shift, ties away from zero. */
-  const __m512i remainder = _mm512_and_si512(high, s->remainder_mask);
-  const __m512i threshold = _mm512_add_epi32(s->threshold, _mm512_srli_epi32(high, 31));
-  const __m512i quotient = _mm512_srav_epi32(high, s->right_shift);
-  return _mm512_mask_add_epi32(quotient, _mm512_cmpgt_epi32_mask(remainder, threshold), quotient,
-                               _mm512_set1_epi32(1));
 }
 
 static inline __m128i output_bytes(__m512i acc, const column_stage *s,
                                    const q8_qs8_gemm_params *params) {
-  __m512i v = _mm512_add_epi32(requantize(acc, s), _mm512_set1_epi32(params->output_zero_point));
-  v = _mm512_max_epi32(v, _mm512_set1_epi32(params->output_min));
-  v = _mm512_min_epi32(v, _mm512_set1_epi32(params->output_max));
+  const __m512i v = q8_avx512_output_stage(
+      acc, s->multiplier, s->left_shift, s->right_shift,
+      _mm512_set1_epi32(params->output_zero_point), _mm512_set1_epi32(params->output_min),
+      _mm512_set1_epi32(params->output_max));
   return _mm512_cvtepi32_epi8(v); /* the low byte: int8 and uint8 alike after the clamp */
 }
 
