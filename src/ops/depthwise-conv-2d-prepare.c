@@ -74,19 +74,29 @@ static void fill_params(q8_depthwise_conv_2d_params *p, const q8_tensor *in,
   p->act_max = q->act_max;
 }
 
-/* The kernel for a path: AVX-512 for depth multiplier 1 (9 taps: the register-held 3x3
-   one), the portable scalar kernel for SCALAR and every path without a variant. */
+/* The kernel for a path: AVX-512 or AVX2 for depth multiplier 1 (9 taps: the register-held
+   3x3 ones), the portable scalar kernel for SCALAR and every path without a variant.
+   *block: the tap-pair tile's channels (16, 32), or 0 for the scalar one. */
 static q8_qs8_dwconv_ukernel_fn choose_kernel(q8_isa isa, const q8_depthwise_conv_2d_params *p,
-                                              bool is_signed, bool *c32) {
-  *c32 = false;
+                                              bool is_signed, size_t *block) {
+  *block = 0;
 #if Q8_HAVE_X86_KERNELS
+  const bool nine = p->kernel_h * p->kernel_w == 9;
   if (isa == Q8_ISA_AVX512VNNI && p->depth_multiplier == 1) {
-    *c32 = true;
-    if (p->kernel_h * p->kernel_w == 9)
+    *block = 32;
+    if (nine)
       return is_signed ? q8_qs8_qc8w_dwconv_minmax_ukernel_9p32c__avx512vnni
                        : q8_qu8_dwconv_minmax_ukernel_9p32c__avx512vnni;
     return is_signed ? q8_qs8_qc8w_dwconv_minmax_ukernel_xp32c__avx512vnni
                      : q8_qu8_dwconv_minmax_ukernel_xp32c__avx512vnni;
+  }
+  if (isa == Q8_ISA_AVX2 && p->depth_multiplier == 1) {
+    *block = 16;
+    if (nine)
+      return is_signed ? q8_qs8_qc8w_dwconv_minmax_ukernel_9p16c__avx2
+                       : q8_qu8_dwconv_minmax_ukernel_9p16c__avx2;
+    return is_signed ? q8_qs8_qc8w_dwconv_minmax_ukernel_xp16c__avx2
+                     : q8_qu8_dwconv_minmax_ukernel_xp16c__avx2;
   }
 #else
   (void)isa;
@@ -107,8 +117,8 @@ q8_status q8_depthwise_conv_2d_plan_kernels(q8_prepare_ctx *ctx, q8_depthwise_co
     plan->run = is_signed ? q8_run_depthwise_conv_2d_qs8 : q8_run_depthwise_conv_2d_qu8;
     return Q8_OK;
   }
-  bool c32 = false;
-  p->kernel = choose_kernel(isa, params, is_signed, &c32);
+  size_t block = 0;
+  p->kernel = choose_kernel(isa, params, is_signed, &block);
   const q8_dwconv_pack_source src = {
       .channels = (size_t)params->out_c,
       .taps = (size_t)params->kernel_h * (size_t)params->kernel_w,
@@ -119,15 +129,16 @@ q8_status q8_depthwise_conv_2d_plan_kernels(q8_prepare_ctx *ctx, q8_depthwise_co
       .bias = bias,
       .multiplier = params->multiplier,
       .shift = params->shift};
-  const size_t packed_bytes = c32 ? q8_dwconv_packed_size_c32(src.channels, src.taps)
+  const size_t packed_bytes = block > 0
+                                  ? q8_dwconv_packed_size_pairs(src.channels, src.taps, block)
                                   : q8_dwconv_packed_size_c1(src.channels, src.taps);
-  const size_t zero_point_bytes = ((size_t)params->in_c + 31) / 32 * 32;
+  const size_t zero_point_bytes = (size_t)params->in_c;
   void *packed = q8_prepare_alloc(ctx, packed_bytes);
   uint8_t *zero_points = q8_prepare_alloc(ctx, zero_point_bytes);
   if (packed == NULL || zero_points == NULL)
     return q8_prepare_fail(ctx, Q8_ERROR_OUT_OF_MEMORY, "out of memory (packed weights)");
-  if (c32)
-    q8_dwconv_pack_c32(&src, packed);
+  if (block > 0)
+    q8_dwconv_pack_pairs(&src, block, packed);
   else
     q8_dwconv_pack_c1(&src, packed);
   memset(zero_points, (uint8_t)params->input_zero_point, zero_point_bytes);

@@ -13,7 +13,7 @@ typedef struct q8_depthwise_conv_2d_plan {
   /* Kernel path (NULL kernel: the reference operator, Q8_ISA_REF). */
   q8_qs8_dwconv_ukernel_fn kernel;
   const void *packed;      /* the kernel's packed weights, bias and multipliers */
-  const void *zero_points; /* input channels (rounded up to 32) of the input zero point */
+  const void *zero_points; /* in_c bytes of the input zero point: padding taps' input */
   q8_qs8_dwconv_params kernel_params;
   struct q8_threadpool *pool;
   size_t indirection_per_thread; /* pointers: one output row's taps */

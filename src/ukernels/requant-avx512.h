@@ -10,15 +10,16 @@
 
 /* gemmlowp SaturatingRoundingDoublingHighMul per lane. (a*b + nudge) / 2^31 truncated toward
    zero equals floor((a*b + 2^30) / 2^31) for both signs of a*b (for a*b < 0 the nudge
-   1 - 2^30 plus the truncation's 2^31 - 1 is the same 2^30), so one 64-bit add and one
-   arithmetic shift per product serve; a == b == INT32_MIN saturates to INT32_MAX. */
+   1 - 2^30 plus the truncation's 2^31 - 1 is the same 2^30), so the result is bits 31..62
+   of a*b + 2^30: a logical shift serves as well as an arithmetic one. a == b == INT32_MIN
+   saturates to INT32_MAX. */
 static inline __m512i q8_avx512_srdhm(__m512i a, __m512i b) {
   const __m512i nudge = _mm512_set1_epi64(INT64_C(1) << 30);
-  const __m512i even = _mm512_srai_epi64(_mm512_add_epi64(_mm512_mul_epi32(a, b), nudge), 31);
+  const __m512i even = _mm512_srli_epi64(_mm512_add_epi64(_mm512_mul_epi32(a, b), nudge), 31);
   const __m512i odd_a = _mm512_srli_epi64(a, 32), odd_b = _mm512_srli_epi64(b, 32);
-  const __m512i odd =
-      _mm512_srai_epi64(_mm512_add_epi64(_mm512_mul_epi32(odd_a, odd_b), nudge), 31);
-  const __m512i high = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
+  /* Odd lanes: bits 31..62 moved to the high half by one left shift. */
+  const __m512i odd = _mm512_slli_epi64(_mm512_add_epi64(_mm512_mul_epi32(odd_a, odd_b), nudge), 1);
+  const __m512i high = _mm512_mask_blend_epi32(0xAAAA, even, odd);
   const __m512i min = _mm512_set1_epi32(INT32_MIN);
   const __mmask16 overflow =
       _mm512_cmpeq_epi32_mask(a, min) & _mm512_cmpeq_epi32_mask(b, min);

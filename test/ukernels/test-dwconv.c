@@ -1,4 +1,4 @@
-/* DEPTHWISE_CONV_2D kernel paths (scalar, avx512vnni) byte for byte against the reference
+/* DEPTHWISE_CONV_2D kernel paths (scalar, avx2, avx512vnni) byte for byte against the reference
    operator (src/ref/depthwise-conv-2d.c) through the op's own kernel plan and run function:
    random and listed shapes (channels around the 32-channel tile, 1x1 to 7x7 and non-square
    filters, strides, dilations, SAME/VALID padding, depth multipliers, batch > 1), zero
@@ -73,7 +73,7 @@ static void check_path(q8_isa isa, const char *path, q8_threadpool *pool, int in
 }
 
 typedef struct paths {
-  bool avx512;
+  bool avx2, avx512;
   q8_threadpool *pools[3]; /* 1, 2, 3 threads */
 } paths;
 
@@ -92,6 +92,7 @@ static void check_case(const paths *paths, int index, dw_case *c) {
   }
   for (int t = 0; t < 3; t++) {
     check_path(Q8_ISA_SCALAR, "scalar", paths->pools[t], index, c);
+    if (paths->avx2) check_path(Q8_ISA_AVX2, "avx2", paths->pools[t], index, c);
     if (paths->avx512) check_path(Q8_ISA_AVX512VNNI, "avx512vnni", paths->pools[t], index, c);
   }
   free(c->want);
@@ -237,14 +238,18 @@ static void random_cases(t_rng *rng, const paths *paths, int *index, int count) 
   }
 }
 
+static bool path_runs(q8_isa isa, const char *name) {
+  const bool runs = q8_isa_compiled(isa) && q8_isa_runs_on(isa, q8_cpu_detect());
+  if (!runs) printf("SKIP: %s path (not built for this architecture or not run by this CPU)\n", name);
+  return runs;
+}
+
 int main(void) {
   g_seed = t_seed(20261127);
   t_rng rng = {g_seed};
   paths paths = {0};
-  paths.avx512 = q8_isa_compiled(Q8_ISA_AVX512VNNI) &&
-                 q8_isa_runs_on(Q8_ISA_AVX512VNNI, q8_cpu_detect());
-  if (!paths.avx512)
-    printf("SKIP: avx512vnni path (not built for this architecture or not run by this CPU)\n");
+  paths.avx2 = path_runs(Q8_ISA_AVX2, "avx2");
+  paths.avx512 = path_runs(Q8_ISA_AVX512VNNI, "avx512vnni");
   for (int t = 0; t < 3; t++) {
     q8_error error;
     T_CHECK(q8_threadpool_create(t + 1, &paths.pools[t], &error) == Q8_OK, "thread pool %d",

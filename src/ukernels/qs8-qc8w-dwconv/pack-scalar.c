@@ -3,7 +3,6 @@
 
 #include "ukernels/qs8-qc8w-dwconv/qs8-qc8w-dwconv.h"
 
-enum { C32 = 32, C32_HEADER_INTS = 4 * C32, C32_PAIR_BYTES = 2 * C32 * 2 };
 
 static int32_t weight(const q8_dwconv_pack_source *src, size_t t, size_t c) {
   const size_t i = t * src->channels + c;
@@ -35,46 +34,47 @@ void q8_dwconv_pack_c1(const q8_dwconv_pack_source *src, void *packed) {
   }
 }
 
-static size_t c32_pairs(size_t taps) { return (taps + 1) / 2; }
-
-static size_t c32_block_bytes(size_t taps) {
-  return C32_HEADER_INTS * sizeof(int32_t) + c32_pairs(taps) * C32_PAIR_BYTES;
+/* Per block: 4 int32 vectors (bias, multiplier, left shift, right shift), then per pair of
+   taps two halves of block int16 pairs. */
+static size_t block_bytes(size_t taps, size_t block) {
+  return 4 * block * sizeof(int32_t) + (taps + 1) / 2 * 2 * block * sizeof(int16_t);
 }
 
-size_t q8_dwconv_packed_size_c32(size_t channels, size_t taps) {
-  return (channels + C32 - 1) / C32 * c32_block_bytes(taps);
+size_t q8_dwconv_packed_size_pairs(size_t channels, size_t taps, size_t block) {
+  return (channels + block - 1) / block * block_bytes(taps, block);
 }
 
-/* The kernel widens 32 channels of taps t and t+1 to int16 and interleaves them with
-   vpunpcklwd / vpunpckhwd, which work inside 128-bit lanes: int32 lane 4k + j of the "lo"
-   accumulator holds channel 8k + j, of the "hi" one channel 8k + 4 + j (k < 4, j < 4).
-   vpackssdw(lo, hi) restores channel order. Lane i of half h (0 lo, 1 hi) is channel: */
-static size_t c32_channel(size_t half, size_t lane) {
+/* The kernels widen a block of channels of taps t and t+1 to int16 and interleave them with
+   punpcklwd / punpckhwd, which work inside 128-bit lanes: int32 lane 4k + j of the "lo"
+   accumulator holds channel 8k + j, of the "hi" one channel 8k + 4 + j (j < 4). packssdw(lo,
+   hi) restores channel order. Lane i of half h (0 lo, 1 hi) is channel: */
+static size_t pair_channel(size_t half, size_t lane) {
   return 8 * (lane / 4) + 4 * half + lane % 4;
 }
 
-void q8_dwconv_pack_c32(const q8_dwconv_pack_source *src, void *packed) {
-  const size_t taps = src->taps, pairs = c32_pairs(taps);
-  memset(packed, 0, q8_dwconv_packed_size_c32(src->channels, taps));
-  for (size_t block = 0; block * C32 < src->channels; block++) {
-    uint8_t *base = (uint8_t *)packed + block * c32_block_bytes(taps);
-    int32_t *header = (int32_t *)base;
-    int16_t *w = (int16_t *)(base + C32_HEADER_INTS * sizeof(int32_t));
-    for (size_t half = 0; half < 2; half++)
-      for (size_t lane = 0; lane < 16; lane++) {
-        const size_t c = block * C32 + c32_channel(half, lane);
-        if (c >= src->channels) continue;
-        const size_t slot = half * 16 + lane;
-        const int32_t shift = src->shift[c];
-        header[slot] = folded_bias(src, c);
-        header[C32 + slot] = src->multiplier[c];
-        header[2 * C32 + slot] = shift > 0 ? shift : 0;
-        header[3 * C32 + slot] = shift > 0 ? 0 : -shift;
-        for (size_t p = 0; p < pairs; p++) {
-          int16_t *pair = w + (p * 2 + half) * C32 + 2 * lane;
-          pair[0] = (int16_t)weight(src, 2 * p, c);
-          pair[1] = 2 * p + 1 < taps ? (int16_t)weight(src, 2 * p + 1, c) : 0;
-        }
-      }
+static void pack_lane(const q8_dwconv_pack_source *src, size_t block, size_t c, size_t slot,
+                      int32_t *header, int16_t *weights) {
+  const int32_t shift = src->shift[c];
+  header[slot] = folded_bias(src, c);
+  header[block + slot] = src->multiplier[c];
+  header[2 * block + slot] = shift > 0 ? shift : 0;
+  header[3 * block + slot] = shift > 0 ? 0 : -shift;
+  const size_t half = slot / (block / 2), lane = slot % (block / 2);
+  for (size_t t = 0; t < src->taps; t += 2) {
+    int16_t *pair = weights + (t + half) * block + 2 * lane;
+    pair[0] = (int16_t)weight(src, t, c);
+    pair[1] = t + 1 < src->taps ? (int16_t)weight(src, t + 1, c) : 0;
+  }
+}
+
+void q8_dwconv_pack_pairs(const q8_dwconv_pack_source *src, size_t block, void *packed) {
+  memset(packed, 0, q8_dwconv_packed_size_pairs(src->channels, src->taps, block));
+  for (size_t b = 0; b * block < src->channels; b++) {
+    uint8_t *base = (uint8_t *)packed + b * block_bytes(src->taps, block);
+    int16_t *weights = (int16_t *)(base + 4 * block * sizeof(int32_t));
+    for (size_t slot = 0; slot < block; slot++) {
+      const size_t c = b * block + pair_channel(slot / (block / 2), slot % (block / 2));
+      if (c < src->channels) pack_lane(src, block, c, slot, (int32_t *)base, weights);
+    }
   }
 }

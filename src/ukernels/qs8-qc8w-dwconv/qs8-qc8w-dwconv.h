@@ -4,9 +4,9 @@
 
    A kernel computes `pixels` output pixels of `channels` output channels. input holds
    pixels * taps pointers: input[p * taps + t] points at channel 0 of the input pixel under
-   tap t of output pixel p, or at a buffer of zero points (at least the input's channels,
-   rounded up to 32 for the c32 tiles' masked loads: they read nothing past the channel
-   count) where the tap falls in the padding. Taps run in the filter's order (ky, kx).
+   tap t of output pixel p, or at a buffer of at least the input's channels of zero points
+   (kernels read nothing past the channel count) where the tap falls in the padding. Taps
+   run in the filter's order (ky, kx).
    Output pixel p is written at output + p * output_stride bytes.
 
    Packing (prepare, once): the weights become w - weight_zero_point and the bias absorbs
@@ -45,11 +45,12 @@ typedef struct q8_dwconv_pack_source {
 size_t q8_dwconv_packed_size_c1(size_t channels, size_t taps);
 void q8_dwconv_pack_c1(const q8_dwconv_pack_source *src, void *packed);
 
-/* p32c (AVX-512): per block of 32 channels, int32 bias, multiplier, left shift, right
-   shift (32 each), then per pair of taps 64 int16 (w_t, w_t+1) in the order the kernel's
-   unpack produces (see pack-scalar.c); an odd last tap pairs with a zero weight. */
-size_t q8_dwconv_packed_size_c32(size_t channels, size_t taps);
-void q8_dwconv_pack_c32(const q8_dwconv_pack_source *src, void *packed);
+/* Tap-pair tiles (p16c AVX2, p32c AVX-512; block = 16 or 32 channels): per block, int32
+   bias, multiplier, left shift, right shift (block each), then per pair of taps 2 * block
+   int16 (w_t, w_t+1) in the order the kernels' unpack produces (see pack-scalar.c); an odd
+   last tap pairs with a zero weight. */
+size_t q8_dwconv_packed_size_pairs(size_t channels, size_t taps, size_t block);
+void q8_dwconv_pack_pairs(const q8_dwconv_pack_source *src, size_t block, void *packed);
 
 void q8_qs8_qc8w_dwconv_minmax_ukernel_xp1c__scalar(size_t pixels, size_t channels,
                                                     size_t taps, const void *const *input,
@@ -60,6 +61,27 @@ void q8_qu8_dwconv_minmax_ukernel_xp1c__scalar(size_t pixels, size_t channels, s
                                                const void *const *input, const void *packed,
                                                void *output, size_t output_stride,
                                                const q8_qs8_dwconv_params *params);
+
+/* AVX2 (vpmaddwd on int16 pairs of taps, 16 channels per step): 9p for exactly 9 taps,
+   xp for any number. Depth multiplier 1. */
+void q8_qs8_qc8w_dwconv_minmax_ukernel_9p16c__avx2(size_t pixels, size_t channels,
+                                                   size_t taps, const void *const *input,
+                                                   const void *packed, void *output,
+                                                   size_t output_stride,
+                                                   const q8_qs8_dwconv_params *params);
+void q8_qu8_dwconv_minmax_ukernel_9p16c__avx2(size_t pixels, size_t channels, size_t taps,
+                                              const void *const *input, const void *packed,
+                                              void *output, size_t output_stride,
+                                              const q8_qs8_dwconv_params *params);
+void q8_qs8_qc8w_dwconv_minmax_ukernel_xp16c__avx2(size_t pixels, size_t channels,
+                                                   size_t taps, const void *const *input,
+                                                   const void *packed, void *output,
+                                                   size_t output_stride,
+                                                   const q8_qs8_dwconv_params *params);
+void q8_qu8_dwconv_minmax_ukernel_xp16c__avx2(size_t pixels, size_t channels, size_t taps,
+                                              const void *const *input, const void *packed,
+                                              void *output, size_t output_stride,
+                                              const q8_qs8_dwconv_params *params);
 
 /* AVX-512BW + VNNI (vpdpwssd on int16 pairs of taps, 32 channels per step): 9p for
    exactly 9 taps (3x3 at any stride and dilation, weights held in registers), xp for any

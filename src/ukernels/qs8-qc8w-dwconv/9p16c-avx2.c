@@ -1,0 +1,22 @@
+/* 8-bit depthwise kernels for exactly 9 taps (3x3 filters, any stride or dilation: the
+   indirection pointers carry the geometry) with the weights held in registers. Body and
+   contract: p16c-avx2.h, qs8-qc8w-dwconv.h. */
+#include "ukernels/qs8-qc8w-dwconv/p16c-avx2.h"
+
+void q8_qs8_qc8w_dwconv_minmax_ukernel_9p16c__avx2(size_t pixels, size_t channels,
+                                                         size_t taps, const void *const *input,
+                                                         const void *packed, void *output,
+                                                         size_t output_stride,
+                                                         const q8_qs8_dwconv_params *params) {
+  (void)taps; /* 9 */
+  p16c_dwconv(pixels, channels, 9, input, packed, output, output_stride, params, true, true);
+}
+
+void q8_qu8_dwconv_minmax_ukernel_9p16c__avx2(size_t pixels, size_t channels,
+                                                    size_t taps, const void *const *input,
+                                                    const void *packed, void *output,
+                                                    size_t output_stride,
+                                                    const q8_qs8_dwconv_params *params) {
+  (void)taps; /* 9 */
+  p16c_dwconv(pixels, channels, 9, input, packed, output, output_stride, params, false, true);
+}

@@ -1,0 +1,39 @@
+/* TFLite's output stage on 8 int32 lanes (AVX2): the arithmetic of requant-avx512.h (see
+   there for why one 64-bit add and a logical shift give gemmlowp's rounding). Bit-exact
+   with src/quant/fixedpoint.h (tested on edge values by test/ukernels/test-requant.c through
+   q8_qs32_requant_ukernel_x8__avx2). Include only from files compiled with the avx2 flags. */
+#ifndef Q8_UKERNELS_REQUANT_AVX2_H
+#define Q8_UKERNELS_REQUANT_AVX2_H
+
+#include <immintrin.h>
+
+static inline __m256i q8_avx2_srdhm(__m256i a, __m256i b) {
+  const __m256i nudge = _mm256_set1_epi64x(INT64_C(1) << 30);
+  const __m256i even = _mm256_srli_epi64(_mm256_add_epi64(_mm256_mul_epi32(a, b), nudge), 31);
+  const __m256i odd_a = _mm256_srli_epi64(a, 32), odd_b = _mm256_srli_epi64(b, 32);
+  const __m256i odd = _mm256_slli_epi64(_mm256_add_epi64(_mm256_mul_epi32(odd_a, odd_b), nudge), 1);
+  const __m256i high = _mm256_blend_epi32(even, odd, 0xAA);
+  const __m256i min = _mm256_set1_epi32(INT32_MIN);
+  const __m256i overflow = _mm256_and_si256(_mm256_cmpeq_epi32(a, min), _mm256_cmpeq_epi32(b, min));
+  return _mm256_blendv_epi8(high, _mm256_set1_epi32(INT32_MAX), overflow);
+}
+
+/* RoundingDivideByPOT per lane, exponent in [0, 31]: ties away from zero. */
+static inline __m256i q8_avx2_rounding_divide_by_pot(__m256i x, __m256i exponent) {
+  const __m256i one = _mm256_set1_epi32(1);
+  const __m256i mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, exponent), one);
+  const __m256i remainder = _mm256_and_si256(x, mask);
+  const __m256i threshold = _mm256_sub_epi32(_mm256_srli_epi32(mask, 1), _mm256_srai_epi32(x, 31));
+  /* The comparison is -1 where the quotient rounds up. */
+  return _mm256_sub_epi32(_mm256_srav_epi32(x, exponent), _mm256_cmpgt_epi32(remainder, threshold));
+}
+
+static inline __m256i q8_avx2_output_stage(__m256i acc, __m256i multiplier, __m256i left_shift,
+                                           __m256i right_shift, __m256i zero_point,
+                                           __m256i out_min, __m256i out_max) {
+  const __m256i high = q8_avx2_srdhm(_mm256_sllv_epi32(acc, left_shift), multiplier);
+  const __m256i v = _mm256_add_epi32(q8_avx2_rounding_divide_by_pot(high, right_shift), zero_point);
+  return _mm256_min_epi32(_mm256_max_epi32(v, out_min), out_max);
+}
+
+#endif
