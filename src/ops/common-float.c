@@ -20,6 +20,7 @@ void q8_f32_kernels_for(q8_isa isa, q8_f32_kernels *k) {
     k->gemm = q8_f32_gemm_minmax_ukernel_6x16__avx2;
     k->mr = 6;
     k->nr = 16;
+    k->dwconv = q8_f32_dwconv_minmax_ukernel_c8__avx2;
   }
 #else
   (void)isa;

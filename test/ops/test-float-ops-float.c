@@ -533,6 +533,9 @@ static void test_refusals(void) {
 
 int main(void) {
   t_rng rng = {t_seed(5)};
+  for (size_t i = 0; i < sizeof isas / sizeof isas[0]; i++)
+    if (!q8_isa_runs_on(isas[i], q8_cpu_detect()))
+      printf("path %s: not on this CPU, skipped\n", q8_isa_name(isas[i]));
   for (int t = 0; t < 3; t++) {
     q8_error err = {{0}};
     if (q8_threadpool_create(t + 1, &pools[t], &err) != Q8_OK) {

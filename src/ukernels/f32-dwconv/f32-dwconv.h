@@ -25,4 +25,10 @@ void q8_f32_dwconv_minmax_ukernel_c16__avx512vnni(size_t channels, size_t taps,
                                                   float *output,
                                                   const q8_f32_minmax_params *params);
 
+/* AVX2 + FMA, 8 channels per vector (masked for the remainder). */
+void q8_f32_dwconv_minmax_ukernel_c8__avx2(size_t channels, size_t taps,
+                                           const float *const *input, const float *weights,
+                                           const float *bias, float *output,
+                                           const q8_f32_minmax_params *params);
+
 #endif
