@@ -317,7 +317,8 @@ def sgd(model, lr):
 
 
 def train_phase(model, x, y, epochs, base_lr, seed, label, on_step=None, log=print):
-    """epochs of SGD with the cosine schedule per step; returns seconds per epoch."""
+    """epochs of SGD with the cosine schedule per step; returns (wall, CPU) seconds per epoch:
+    on a shared machine the process's CPU time shows what the wall time lost to other jobs."""
     opt = sgd(model, base_lr)
     steps_per_epoch = (len(x) + BATCH - 1) // BATCH
     total = steps_per_epoch * epochs
@@ -327,7 +328,7 @@ def train_phase(model, x, y, epochs, base_lr, seed, label, on_step=None, log=pri
     for epoch in range(epochs):
         model.train()
         order = torch.randperm(len(x), generator=generator)
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         loss_sum, correct = 0.0, 0
         for first in range(0, len(x), BATCH):
             if on_step is not None:
@@ -344,9 +345,11 @@ def train_phase(model, x, y, epochs, base_lr, seed, label, on_step=None, log=pri
             loss_sum += loss.item() * len(index)
             correct += int((logits.argmax(1) == yb).sum())
             step += 1
-        seconds.append(time.perf_counter() - start)
+        wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+        seconds.append((wall, cpu))
         log(f"{label} epoch {epoch + 1}/{epochs}: loss {loss_sum / len(x):.4f}, train accuracy "
-            f"{100 * correct / len(x):.2f}%, {seconds[-1]:.1f} s ({len(x) / seconds[-1]:.0f} images/s)")
+            f"{100 * correct / len(x):.2f}%, {wall:.1f} s ({len(x) / wall:.0f} images/s; "
+            f"CPU {cpu:.1f} s)")
     return seconds
 
 
@@ -387,6 +390,13 @@ def choose_engine(asked):
     return asked
 
 
+def record(r, phase, images, seconds):
+    wall = sum(s[0] for s in seconds) / len(seconds)
+    r[phase + "_s_per_epoch"] = wall
+    r[phase + "_cpu_s_per_epoch"] = sum(s[1] for s in seconds) / len(seconds)
+    r[phase + "_images_per_s"] = images / wall
+
+
 def run(args, log=print):
     torch.set_num_threads(args.threads)
     engine = choose_engine(args.engine)
@@ -400,9 +410,8 @@ def run(args, log=print):
          "test_images": len(tx), "epochs": args.epochs, "qat_epochs": args.qat_epochs,
          "torch": torch.__version__, "engine": engine}
 
-    s = train_phase(model, x, y, args.epochs, 0.05, args.seed, "float", log=log)
-    r["float_s_per_epoch"] = sum(s) / len(s) if s else 0.0
-    r["float_images_per_s"] = len(x) / r["float_s_per_epoch"] if s else 0.0
+    record(r, "float", len(x), train_phase(model, x, y, args.epochs, 0.05, args.seed, "float",
+                                           log=log))
     r["float_accuracy"], r["float_eval_s"] = timed_accuracy(model, tx, ty)
     log(f"float test accuracy {100 * r['float_accuracy']:.2f}%")
 
@@ -421,10 +430,8 @@ def run(args, log=print):
         def on_step(m, step):
             if step == freeze:
                 freeze_bn_and_ranges(m)
-        s = train_phase(qat, x, y, args.qat_epochs, 0.005, args.seed + 1000003, "QAT",
-                        on_step=on_step, log=log)
-        r["qat_s_per_epoch"] = sum(s) / len(s)
-        r["qat_images_per_s"] = len(x) / r["qat_s_per_epoch"]
+        record(r, "qat", len(x), train_phase(qat, x, y, args.qat_epochs, 0.005,
+                                             args.seed + 1000003, "QAT", on_step=on_step, log=log))
         r["fake_quant_accuracy"] = accuracy(qat, tx, ty)
         r["qat_accuracy"] = accuracy(to_int8(qat), tx, ty)
         log(f"QAT test accuracy: fake-quantized {100 * r['fake_quant_accuracy']:.2f}%, int8 "
@@ -434,7 +441,8 @@ def run(args, log=print):
 
 CSV_FIELDS = ["model", "threads", "train_images", "epochs", "qat_epochs", "float_accuracy",
               "ptq_accuracy", "qat_accuracy", "float_s_per_epoch", "qat_s_per_epoch",
-              "float_images_per_s", "qat_images_per_s", "engine", "torch"]
+              "float_images_per_s", "qat_images_per_s", "float_cpu_s_per_epoch",
+              "qat_cpu_s_per_epoch", "engine", "torch"]
 
 
 def main():
