@@ -92,6 +92,35 @@ check "text comparison against the first model timed" grep -q "ratio: median tim
 check "refused model in the comparison" grep -q "^ *- *-  /nonexistent.tflite (not timed: " <<<"$out"
 check "timed model's ratio is 1" grep -q "^ *[0-9.]*  *1.000  $hello$" <<<"$out"
 
+# An int8 and a float32 version of one network, as `q8 gen` writes them (where this q8 has it):
+# both timed, with the float/int8 ratio; the integer-only build refuses the float one by name
+# and still times the int8 one.
+if run gen --help >/dev/null 2>&1; then
+  small=(mobilenet_v1_1.0_224 --resolution 32 --width 0.25)
+  run gen "${small[@]}" --out "$tmp/int8.tflite" >/dev/null
+  run gen "${small[@]}" --float --out "$tmp/float.tflite" >/dev/null
+  run bench "$tmp/int8.tflite" "$tmp/float.tflite" "${quick[@]}" --json > "$tmp/pair.json" 2> "$tmp/pair.err"
+  rc=$?
+  if [ "${Q8_INTEGER_ONLY:-0}" = 1 ]; then
+    check "integer-only: the float model refused" test $rc -eq 1
+    check "integer-only: the refusal names the float" grep -q "float.tflite: .*integer-only build" "$tmp/pair.err"
+  else
+    check "int8 and float timed" test $rc -eq 0
+  fi
+  check "int8 against float JSON" python3 - "$tmp/pair.json" "${Q8_INTEGER_ONLY:-0}" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1])); int_only = sys.argv[2] == "1"
+m = r["models"]
+ok = m[0]["median_ms"] > 0 and m[0]["macs"] > 0 and r["ratios"][0]["median_ratio"] == 1
+if int_only: ok = ok and "error" in m[1] and r["ratios"][1]["median_ratio"] is None
+else: ok = ok and m[1]["macs"] == m[0]["macs"] and r["ratios"][1]["median_ratio"] > 0
+if not ok: print(json.dumps(r)[:2000])
+sys.exit(0 if ok else 1)
+PY
+else
+  echo "note: this q8 has no 'q8 gen': the int8 against float32 case is left out"
+fi
+
 expect_error "missing model" "/nonexistent.tflite: cannot open" bench /nonexistent.tflite
 expect_error "not a model" "TFL3" bench "$data/cat_160x160_nearest_rgb.uint8.bin"
 expect_error "no model" "give at least one MODEL" bench --runs 3
