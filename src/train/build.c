@@ -201,11 +201,11 @@ static int32_t add_conv_node(q8t_graph *g, q8t_op op, const char *name, int32_t 
   int32_t w;
   if (op == Q8T_OP_CONV) {
     const int32_t dims[4] = {out_channels, window.kernel_h, window.kernel_w, in_c};
-    w = add_parameter(g, name, "weights", 4, dims, Q8T_INIT_HE_NORMAL,
+    w = add_parameter(g, name, "weights", 4, dims, Q8T_INIT_FAN_IN_UNIFORM,
                       window.kernel_h * window.kernel_w * in_c, true);
   } else {
     const int32_t dims[4] = {1, window.kernel_h, window.kernel_w, out_channels};
-    w = add_parameter(g, name, "weights", 4, dims, Q8T_INIT_HE_NORMAL,
+    w = add_parameter(g, name, "weights", 4, dims, Q8T_INIT_FAN_IN_UNIFORM,
                       window.kernel_h * window.kernel_w, true);
   }
   const int32_t b =
@@ -244,7 +244,7 @@ int32_t q8t_fully_connected(q8t_graph *g, const char *name, int32_t x, int32_t u
   }
   const int32_t wdims[2] = {units, (int32_t)in};
   const int32_t w =
-      add_parameter(g, name, "weights", 2, wdims, Q8T_INIT_HE_NORMAL, (int32_t)in, true);
+      add_parameter(g, name, "weights", 2, wdims, Q8T_INIT_FAN_IN_UNIFORM, (int32_t)in, true);
   const int32_t b =
       bias ? add_vector(g, name, "bias", Q8T_ROLE_PARAMETER, units, Q8T_INIT_ZERO) : -1;
   const int32_t out_dims[2] = {g->batch, units};

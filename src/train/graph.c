@@ -199,7 +199,7 @@ q8_status q8t_graph_init_parameters(q8t_graph *g, uint64_t seed) {
     q8t_tensor *t = &g->tensors[i];
     if (t->role != Q8T_ROLE_PARAMETER && t->role != Q8T_ROLE_STATE) continue;
     const size_t n = q8t_tensor_count(t);
-    const double std = t->fan_in > 0 ? sqrt(2.0 / t->fan_in) : 0.0;
+    const double bound = t->fan_in > 0 ? 1.0 / sqrt((double)t->fan_in) : 0.0;
     for (size_t j = 0; j < n; j++) {
       switch (t->init) {
         case Q8T_INIT_ZERO:
@@ -208,8 +208,8 @@ q8_status q8t_graph_init_parameters(q8t_graph *g, uint64_t seed) {
         case Q8T_INIT_ONE:
           t->data[j] = 1.0f;
           break;
-        case Q8T_INIT_HE_NORMAL:
-          t->data[j] = (float)(std * q8t_rng_normal(&rng));
+        case Q8T_INIT_FAN_IN_UNIFORM:
+          t->data[j] = (float)(bound * (2.0 * q8t_rng_unit(&rng) - 1.0));
           break;
       }
     }

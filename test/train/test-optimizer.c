@@ -1,6 +1,6 @@
 /* SGD with momentum and weight decay against updates worked out by hand, decay on weights
    only (not biases, not batch norm), the cosine schedule's values, and the seeded
-   initialisation (He-normal spread, ones and zeros, the same seed giving the same bits). */
+   initialisation (fan-in uniform spread, ones and zeros, the same seed giving the same bits). */
 #include <math.h>
 #include <string.h>
 
@@ -110,10 +110,15 @@ static void initialisation(void) {
     sum += wa->data[i];
     sq += (double)wa->data[i] * wa->data[i];
   }
-  /* He normal, fan-in 3*3*16 = 144: standard deviation sqrt(2/144) = 0.1179; 9216 draws. */
-  const double mean = sum / n, std = sqrt(sq / n - mean * mean);
-  T_CHECK(fabs(mean) < 0.005 && fabs(std - sqrt(2.0 / 144)) < 0.004,
-          "He-normal weights: mean %.5f, std %.5f (expected 0, %.5f)", mean, std, sqrt(2.0 / 144));
+  /* Uniform on +-1/sqrt(fan-in), fan-in 3*3*16 = 144: bound 1/12, standard deviation
+     1/(12 sqrt 3) = 0.0481; 9216 draws. */
+  const double mean = sum / n, std = sqrt(sq / n - mean * mean), bound = 1.0 / 12.0;
+  double largest = 0;
+  for (size_t i = 0; i < n; i++) largest = fmax(largest, fabs(wa->data[i]));
+  T_CHECK(fabs(mean) < 0.002 && fabs(std - bound / sqrt(3.0)) < 0.0015 && largest <= bound &&
+              largest > 0.99 * bound,
+          "fan-in uniform weights: mean %.5f, std %.5f, largest %.5f (expected 0, %.5f, just "
+          "under %.5f)", mean, std, largest, bound / sqrt(3.0), bound);
   const char *const ones[] = {"conv/bn/gamma", "conv/bn/moving_variance"};
   const char *const zeros[] = {"conv/bias", "conv/bn/beta", "conv/bn/moving_mean"};
   for (int i = 0; i < 2; i++) {
