@@ -15,6 +15,7 @@ typedef void (*requant_fn)(size_t n, const int32_t *acc, const int32_t *multipli
                            const int32_t *shift, int32_t zero_point, int32_t out_min,
                            int32_t out_max, int32_t *out);
 
+#if defined(__x86_64__)
 static int32_t expected(int32_t acc, int32_t multiplier, int32_t shift, int32_t zero_point,
                         int32_t out_min, int32_t out_max) {
   const int32_t scaled = q8_multiply_by_quantized_multiplier(acc, multiplier, (int)shift);
@@ -116,15 +117,17 @@ static void check_path(q8_isa isa, const char *name, requant_fn fn, t_rng *rng) 
   random_cases(fn, name, rng);
 }
 
+#endif
+
 int main(void) {
-  t_rng rng = {t_seed(5)};
 #if defined(__x86_64__)
+  t_rng rng = {t_seed(5)};
   check_path(Q8_ISA_AVX2, "q8_qs32_requant_ukernel_x8__avx2", q8_qs32_requant_ukernel_x8__avx2,
              &rng);
   check_path(Q8_ISA_AVX512VNNI, "q8_qs32_requant_ukernel_x16__avx512vnni",
              q8_qs32_requant_ukernel_x16__avx512vnni, &rng);
-#else
-  printf("SKIP: no vector output stage for this architecture\n");
-#endif
   return t_finish();
+#else
+  return t_skip("ukernels/test-requant", "no vector output stage for this architecture");
+#endif
 }
