@@ -57,11 +57,7 @@ static q8_status prepare_gemm(q8_prepare_ctx *ctx, const q8_conv_2d_params *p,
       .n = (size_t)p->out_c,
       .weights = filter,
       .folded_bias = folded,
-      .geometry = {.in_h = p->in_h, .in_w = p->in_w, .in_c = p->in_c, .out_h = p->out_h,
-                   .out_w = p->out_w, .kernel_h = p->kernel_h, .kernel_w = p->kernel_w,
-                   .stride_h = p->stride_h, .stride_w = p->stride_w,
-                   .dilation_h = p->dilation_h, .dilation_w = p->dilation_w,
-                   .pad_top = p->pad_top, .pad_left = p->pad_left},
+      .geometry = q8_quant_gemm_conv_geometry(p),
   };
   return q8_quant_gemm_prepare(ctx, &d, gemm, scratch_bytes);
 }

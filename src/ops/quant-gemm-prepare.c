@@ -8,19 +8,22 @@
    64 rows and at least one tile. */
 enum { BLOCK_BYTES = 32 * 1024, BLOCK_MAX_ROWS = 64, TASKS_PER_THREAD = 4 };
 
-static void choose_kernel(q8_isa isa, q8_quant_gemm *g) {
+q8_quant_gemm_kernel q8_quant_gemm_kernel_for(q8_isa isa) {
 #if Q8_HAVE_X86_KERNELS
-  if (isa == Q8_ISA_AVX512VNNI) {
-    g->ukernel = q8_qs8_qc8w_gemm_minmax_ukernel_8x32c4__avx512vnni;
-    g->mr = 8;
-    g->nr = 32;
-    return;
-  }
+  if (isa == Q8_ISA_AVX512VNNI)
+    return (q8_quant_gemm_kernel){q8_qs8_qc8w_gemm_minmax_ukernel_8x32c4__avx512vnni, 8, 32};
 #endif
   (void)isa; /* SCALAR, and paths this family has no variant for */
-  g->ukernel = q8_qs8_qc8w_gemm_minmax_ukernel_4x8c4__scalar;
-  g->mr = 4;
-  g->nr = 8;
+  return (q8_quant_gemm_kernel){q8_qs8_qc8w_gemm_minmax_ukernel_4x8c4__scalar, 4, 8};
+}
+
+q8_qs8_im2col q8_quant_gemm_conv_geometry(const q8_conv_2d_params *p) {
+  return (q8_qs8_im2col){.in_h = p->in_h, .in_w = p->in_w, .in_c = p->in_c,
+                         .out_h = p->out_h, .out_w = p->out_w,
+                         .kernel_h = p->kernel_h, .kernel_w = p->kernel_w,
+                         .stride_h = p->stride_h, .stride_w = p->stride_w,
+                         .dilation_h = p->dilation_h, .dilation_w = p->dilation_w,
+                         .pad_top = p->pad_top, .pad_left = p->pad_left};
 }
 
 static size_t div_up(size_t a, size_t b) { return (a + b - 1) / b; }
@@ -45,12 +48,15 @@ static void split_tasks(q8_quant_gemm *g, size_t threads) {
   g->thread_bytes = div_up(rows * g->kc + rows * sizeof(int32_t), 64) * 64;
 }
 
-q8_status q8_quant_gemm_prepare(q8_prepare_ctx *ctx, const q8_quant_gemm_desc *d,
-                                q8_quant_gemm *g, size_t *scratch_bytes) {
+q8_status q8_quant_gemm_prepare_with(q8_prepare_ctx *ctx, const q8_quant_gemm_desc *d,
+                                     const q8_quant_gemm_kernel *kernel, q8_quant_gemm *g,
+                                     size_t *scratch_bytes) {
   const q8_qs8_im2col *geo = &d->geometry;
   const q8_conv_quant *q = d->quant;
   const size_t k = (size_t)geo->kernel_h * (size_t)geo->kernel_w * (size_t)geo->in_c;
-  choose_kernel(q8_prepare_isa(ctx), g);
+  g->ukernel = kernel->fn;
+  g->mr = kernel->mr;
+  g->nr = kernel->nr;
   g->m = d->m;
   g->n = d->n;
   g->kc = div_up(k, Q8_QS8_GEMM_KR) * Q8_QS8_GEMM_KR;
@@ -87,4 +93,10 @@ q8_status q8_quant_gemm_prepare(q8_prepare_ctx *ctx, const q8_quant_gemm_desc *d
   split_tasks(g, threads);
   *scratch_bytes = threads * g->thread_bytes;
   return Q8_OK;
+}
+
+q8_status q8_quant_gemm_prepare(q8_prepare_ctx *ctx, const q8_quant_gemm_desc *desc,
+                                q8_quant_gemm *gemm, size_t *scratch_bytes) {
+  const q8_quant_gemm_kernel kernel = q8_quant_gemm_kernel_for(q8_prepare_isa(ctx));
+  return q8_quant_gemm_prepare_with(ctx, desc, &kernel, gemm, scratch_bytes);
 }

@@ -11,6 +11,7 @@
 
 #include "ops/conv-quant.h"
 #include "ops/op.h"
+#include "ref/conv-2d.h"
 #include "ukernels/qs8-qc8w-gemm/qs8-qc8w-gemm.h"
 
 struct q8_threadpool;
@@ -40,9 +41,26 @@ typedef struct q8_quant_gemm {
   struct q8_threadpool *pool;
 } q8_quant_gemm;
 
-/* Chooses the kernel for q8_prepare_isa(ctx) (never Q8_ISA_REF), packs the weights with the
-   constant terms folded into the bias, splits the work for the pool's threads and returns
-   the scratch the run needs (threads x per-thread bytes) in *scratch_bytes. */
+/* The window of a CONV_2D as the activation packer reads it. */
+q8_qs8_im2col q8_quant_gemm_conv_geometry(const q8_conv_2d_params *p);
+
+/* A kernel and its tile. */
+typedef struct q8_quant_gemm_kernel {
+  q8_qs8_gemm_ukernel_fn fn;
+  size_t mr, nr;
+} q8_quant_gemm_kernel;
+
+/* The kernel of a path (not Q8_ISA_REF): its own variant, else the scalar one. */
+q8_quant_gemm_kernel q8_quant_gemm_kernel_for(q8_isa isa);
+
+/* Packs the weights for kernel with the constant terms folded into the bias, splits the
+   work for the pool's threads and returns the scratch the run needs (threads x per-thread
+   bytes) in *scratch_bytes. */
+q8_status q8_quant_gemm_prepare_with(q8_prepare_ctx *ctx, const q8_quant_gemm_desc *desc,
+                                     const q8_quant_gemm_kernel *kernel, q8_quant_gemm *gemm,
+                                     size_t *scratch_bytes);
+
+/* q8_quant_gemm_prepare_with the kernel of q8_prepare_isa(ctx). */
 q8_status q8_quant_gemm_prepare(q8_prepare_ctx *ctx, const q8_quant_gemm_desc *desc,
                                 q8_quant_gemm *gemm, size_t *scratch_bytes);
 

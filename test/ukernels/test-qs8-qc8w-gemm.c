@@ -111,7 +111,8 @@ static void random_params(t_rng *rng, q8_qs8_gemm_params *p) {
 /* Random tile: k around multiples of 4 and long K; realistic multipliers (in [2^30, 2^31)
    with shifts that keep outputs in range) mixed with arbitrary ones. */
 static bool random_tile(const variant *v, t_rng *rng, uint64_t seed) {
-  static const size_t ks[] = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 576, 1000, 4100};
+  static const size_t ks[] = {1,  2,  3,  4,  5,  7,  8,   9,    15,  16,
+                              17, 31, 32, 33, 63, 64, 65, 576, 1000, 4100};
   tile_case t = {0};
   t.mr = (size_t)t_rng_range(rng, 1, (int64_t)v->mr);
   t.nc = (size_t)t_rng_range(rng, 1, (int64_t)v->nr);
@@ -134,7 +135,7 @@ static bool random_tile(const variant *v, t_rng *rng, uint64_t seed) {
     t.bias[j] = realistic ? (int32_t)t_rng_range(rng, -100000, 100000) : edge_or_random_i32(rng);
     t.multiplier[j] = realistic ? (int32_t)t_rng_range(rng, 1 << 30, INT32_MAX)
                                 : edge_or_random_i32(rng);
-    t.shift[j] = realistic ? (int32_t)t_rng_range(rng, -20, -5) : (int32_t)t_rng_range(rng, -31, 30);
+    t.shift[j] = (int32_t)(realistic ? t_rng_range(rng, -20, -5) : t_rng_range(rng, -31, 30));
   }
   if (t_rng_range(rng, 0, 1)) {
     t.row_terms = malloc(t.mr * sizeof(int32_t));
@@ -218,7 +219,7 @@ int main(void) {
   }
   const int status = t_finish();
   /* Every variant that runs passed; one the CPU cannot run is reported as skipped. */
-  if (status == 0 && skipped > 0) return t_skip("ukernels/test-qs8-qc8w-gemm",
-                                                "native AVX-512 VNNI kernel not run (CPU lacks it)");
+  if (status == 0 && skipped > 0)
+    return t_skip("ukernels/test-qs8-qc8w-gemm", "native AVX-512 VNNI kernel not run (CPU lacks it)");
   return status;
 }
