@@ -2,7 +2,9 @@
    backward, SGD) on random images, per model, thread count and matrix-product backend, with
    the 2-thread / 1-thread ratio measured in the same run. --profile adds each node's forward
    and backward time. --pin runs n threads on CPUs 0 .. n-1 only (Linux; bench/train-speed.sh
-   uses it). Not a test. */
+   uses it). On a shared machine the wall time counts other processes' turns on the CPUs too:
+   the CPU time per step (all threads) is printed beside it, and with one thread it is the
+   steadier measure of the engine's own work. Not a test. */
 #if defined(__linux__)
 #define _GNU_SOURCE /* sched_setaffinity */
 #include <sched.h>
@@ -32,11 +34,13 @@ typedef struct config {
   bool pin;
 } config;
 
-static double now(void) {
+static double clock_seconds(clockid_t clock) {
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(clock, &ts);
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
+static double now(void) { return clock_seconds(CLOCK_MONOTONIC); }
+static double cpu_now(void) { return clock_seconds(CLOCK_PROCESS_CPUTIME_ID); }
 
 static void usage(void) {
   fprintf(stderr,
@@ -164,7 +168,7 @@ static int run(const config *c, const char *model, int threads, double *images_p
     step(g, &sgd, NULL);
   }
   int64_t steps = 0;
-  const double start = now();
+  const double start = now(), cpu_start = cpu_now();
   double elapsed = 0;
   while (elapsed < c->seconds) {
     q8t_load_batch(g, &images, NULL, (steps % 4) * c->batch, c->batch, &err);
@@ -172,13 +176,14 @@ static int run(const config *c, const char *model, int threads, double *images_p
     steps++;
     elapsed = now() - start;
   }
+  const double cpu = cpu_now() - cpu_start;
   *images_per_second = (double)steps * c->batch / elapsed;
   printf(
-      "%-13s threads %d  %-8s %-6s batch %d: %7.1f images/s  %7.2f ms/step  (%lld steps, "
-      "%.1f MiB)\n",
+      "%-13s threads %d  %-8s %-6s batch %d: %7.1f images/s  %7.2f ms/step  cpu %7.2f "
+      "ms/step  (%lld steps, %.1f MiB)\n",
       model, threads, q8t_gemm_backend_name(c->gemm), q8t_isa_name(g->isa), c->batch,
-      *images_per_second, 1e3 * elapsed / (double)steps, (long long)steps,
-      (double)q8t_graph_memory_bytes(g) / (1 << 20));
+      *images_per_second, 1e3 * elapsed / (double)steps, 1e3 * cpu / (double)steps,
+      (long long)steps, (double)q8t_graph_memory_bytes(g) / (1 << 20));
   if (times != NULL) {
     for (int32_t n = 0; n < g->n_nodes; n++) {
       printf("    %-22s %-16s forward %7.3f ms  backward %7.3f ms\n", g->nodes[n].name,

@@ -4,11 +4,13 @@
    bias gradients are per-thread partial sums reduced in thread order. */
 #include <string.h>
 
+#include "train/gemm-tiles.h"
 #include "train/ops.h"
 
-/* Column-buffer floats per chunk: 256 Ki floats (1 MiB): large enough that OpenBLAS's packing
-   of the weights is amortised over many rows, small enough to stay near the core. */
-enum { COL_CHUNK_FLOATS = 1 << 18 };
+/* Column-buffer floats per chunk. OpenBLAS: 256 Ki floats (1 MiB), large enough that its
+   packing of the weights is amortised over many rows. The tiles do not pack: 64 Ki floats
+   (256 KiB) keep the chunk im2col just wrote in L2 while the product reads it. */
+enum { COL_CHUNK_FLOATS = 1 << 18, COL_CHUNK_FLOATS_TILES = 1 << 16 };
 
 typedef struct conv_geom {
   q8t_window_geom win;
@@ -16,12 +18,21 @@ typedef struct conv_geom {
   int32_t positions; /* oh * ow: output rows per image */
   int32_t chunk;     /* output rows per chunk */
   bool pointwise;    /* 1x1, stride 1: input rows are the im2col rows */
+  /* Products through the tiles (gemm-tiles.h) instead of q8t_sgemm (their columns must be a
+     multiple of 8): the forward (o columns), the input's gradient (k columns), the weights'
+     gradient (k columns) only where OpenBLAS is slower (few output channels or a short
+     im2col row). */
+  bool tiles, tiles_data, tiles_weights;
+  /* With the tiles, the forward reads each window straight from a zero-padded copy of the
+     image (pad_h x pad_w x c) instead of an im2col chunk. */
+  int32_t pad_h, pad_w;
 } conv_geom;
 
 /* Per-thread scratch, offsets in floats: partial weight gradient [o, k], partial bias
-   gradient, column chunk, portable GEMM workspace. */
+   gradient, the weights transposed [k, o] for the tiles' forward, column chunk, portable GEMM
+   workspace. */
 typedef struct conv_layout {
-  size_t dw, db, col, workspace, total;
+  size_t dw, db, wt, padded, col, workspace, total;
 } conv_layout;
 
 static conv_geom geometry(const q8t_graph *g, const q8t_node *node) {
@@ -30,7 +41,17 @@ static conv_geom geometry(const q8t_graph *g, const q8t_node *node) {
   geo.k = w->kh * w->kw * w->c;
   geo.positions = w->oh * w->ow;
   geo.pointwise = w->kh == 1 && w->kw == 1 && w->sh == 1 && w->sw == 1;
-  geo.chunk = COL_CHUNK_FLOATS / geo.k;
+#if defined(Q8T_COMPILING_AVX2)
+  /* The portable twin of the tiles is for tests: the baseline build keeps q8t_sgemm. */
+  geo.tiles = g->options.gemm == Q8T_GEMM_AUTO && q8t_sgemm_tiles_fits(w->o);
+  geo.tiles_data = geo.tiles && q8t_sgemm_tiles_fits(geo.k);
+  geo.tiles_weights = geo.tiles_data && (w->o <= 32 || geo.k < 64 || !q8t_gemm_have_blas());
+#else
+  (void)g;
+#endif
+  geo.pad_h = (w->oh - 1) * w->sh + w->kh;
+  geo.pad_w = (w->ow - 1) * w->sw + w->kw;
+  geo.chunk = (geo.tiles ? COL_CHUNK_FLOATS_TILES : COL_CHUNK_FLOATS) / geo.k;
   if (geo.chunk < 16) geo.chunk = 16;
   return geo;
 }
@@ -39,7 +60,11 @@ static conv_layout layout(const q8t_graph *g, const conv_geom *geo) {
   conv_layout l;
   l.dw = 0;
   l.db = q8t_align_floats((size_t)geo->win.o * geo->k);
-  l.col = l.db + q8t_align_floats((size_t)geo->win.o);
+  l.wt = l.db + q8t_align_floats((size_t)geo->win.o);
+  l.padded = l.wt + (geo->tiles ? q8t_align_floats((size_t)geo->win.o * geo->k) : 0);
+  l.col = l.padded + (geo->tiles && !geo->pointwise
+                          ? q8t_align_floats((size_t)geo->pad_h * geo->pad_w * geo->win.c)
+                          : 0);
   l.workspace = l.col + (geo->pointwise ? 0 : q8t_align_floats((size_t)geo->chunk * geo->k));
   l.total = l.workspace + q8t_gemm_workspace_floats(g);
   return l;
@@ -131,6 +156,60 @@ static void col2im_add(const conv_geom *geo, const float *col, int64_t r0, int64
   }
 }
 
+/* This compilation's tiles (the AVX2 layers use the AVX2 kernel). */
+#define q8t_sgemm_tiles_here Q8T_ISA_NAME(q8t_sgemm_tiles)
+
+/* wt[k, o] = w[o, k]. */
+static void transpose(const float *w, int32_t o, int32_t k, float *wt) {
+  for (int32_t i = 0; i < o; i++) {
+    for (int32_t j = 0; j < k; j++) wt[(size_t)j * o + i] = w[(size_t)i * k + j];
+  }
+}
+
+/* out[r, :] = act(out[r, :] + bias) (bias NULL: act only), in one pass. Adds as q8t_sgemm's
+   beta = 1 over the broadcast bias does: bias + sum rounds the same as sum + bias. */
+static void add_bias_activate(q8_activation act, const float *bias, float *out, int32_t rows,
+                              int32_t o) {
+  if (bias == NULL) {
+    q8t_activate_span(act, out, (size_t)rows * o);
+    return;
+  }
+  for (int32_t r = 0; r < rows; r++, out += o) {
+    for (int32_t i = 0; i < o; i++) out[i] = q8t_activate(act, out[i] + bias[i]);
+  }
+}
+
+/* Image n of x into the interior of padded (its borders stay zero: written once). */
+static void pad_image(const conv_geom *geo, const float *x, int64_t n, float *padded) {
+  const q8t_window_geom *win = &geo->win;
+  const size_t c = (size_t)win->c;
+  const int32_t cols = win->w < geo->pad_w - win->pad_left ? win->w : geo->pad_w - win->pad_left;
+  const float *image = x + (size_t)n * win->h * win->w * c;
+  for (int32_t iy = 0; iy < win->h && iy + win->pad_top < geo->pad_h; iy++) {
+    memcpy(padded + ((size_t)(iy + win->pad_top) * geo->pad_w + win->pad_left) * c,
+           image + (size_t)iy * win->w * c, (size_t)cols * c * sizeof *padded);
+  }
+}
+
+/* The forward of images [n0, n1) through the windows of a padded copy of each. */
+static void forward_windows(const conv_geom *geo, const float *x, const float *wt,
+                            const float *bias, q8_activation act, int64_t n0, int64_t n1,
+                            float *padded, float *y) {
+  const q8t_window_geom *win = &geo->win;
+  const ptrdiff_t c = win->c;
+  memset(padded, 0, (size_t)geo->pad_h * geo->pad_w * c * sizeof *padded);
+  const q8t_windows windows = {padded,           win->ow, win->sh * geo->pad_w * c,
+                               win->sw * c,      win->kh, win->kw * win->c,
+                               geo->pad_w * c};
+  for (int64_t n = n0; n < n1; n++) {
+    pad_image(geo, x, n, padded);
+    float *out = y + (size_t)n * geo->positions * win->o;
+    Q8T_ISA_NAME(q8t_sgemm_windows)(0, geo->positions, win->o, &windows, wt, win->o, 0.0f, out,
+                                    win->o);
+    add_bias_activate(act, bias, out, geo->positions, win->o);
+  }
+}
+
 typedef struct conv_ctx {
   q8t_graph *g;
   const q8t_node *node;
@@ -150,17 +229,31 @@ static void conv_forward_task(void *arg, int32_t t, int32_t nt) {
   float *workspace = scratch + c->lay.workspace;
   int64_t n0, n1;
   q8t_split(geo->win.batch, t, nt, &n0, &n1);
+  float *wt = scratch + c->lay.wt;
+  if (geo->tiles && n0 < n1) transpose(w, geo->win.o, geo->k, wt);
+  if (geo->tiles && !geo->pointwise) {
+    forward_windows(geo, x, wt, bias != NULL ? bias->data : NULL, c->node->attrs.activation, n0,
+                    n1, scratch + c->lay.padded, y);
+    return;
+  }
   for (int64_t r0 = n0 * geo->positions; r0 < n1 * geo->positions; r0 += geo->chunk) {
     const int64_t r1 =
         r0 + geo->chunk < n1 * geo->positions ? r0 + geo->chunk : n1 * geo->positions;
     const int32_t rows = (int32_t)(r1 - r0);
     float *out = y + (size_t)r0 * geo->win.o;
-    if (bias != NULL) q8t_broadcast_rows(out, (size_t)rows, (size_t)geo->win.o, bias->data);
     const float *a = x + (size_t)r0 * geo->win.c;
     if (!geo->pointwise) {
       im2col(geo, x, r0, r1, scratch + c->lay.col);
       a = scratch + c->lay.col;
     }
+    if (geo->tiles) {
+      q8t_sgemm_tiles_here(rows, geo->win.o, geo->k, (q8t_strided){a, geo->k, 1}, wt,
+                           geo->win.o, 0.0f, out, geo->win.o);
+      add_bias_activate(c->node->attrs.activation, bias != NULL ? bias->data : NULL, out, rows,
+                        geo->win.o);
+      continue;
+    }
+    if (bias != NULL) q8t_broadcast_rows(out, (size_t)rows, (size_t)geo->win.o, bias->data);
     q8t_sgemm(g->options.gemm, false, true, rows, geo->win.o, geo->k, 1.0f, a, geo->k, w, geo->k,
               bias != NULL ? 1.0f : 0.0f, out, geo->win.o, workspace);
     q8t_activate_span(c->node->attrs.activation, out, (size_t)rows * geo->win.o);
@@ -208,8 +301,13 @@ static void conv_backward_task(void *arg, int32_t t, int32_t nt) {
     }
     const bool first = r0 == n0 * geo->positions;
     /* dW += dY^T * columns */
-    q8t_sgemm(g->options.gemm, true, false, geo->win.o, geo->k, rows, 1.0f, dy, geo->win.o, a,
-              geo->k, first ? 0.0f : 1.0f, dw, geo->k, workspace);
+    if (geo->tiles_weights) {
+      q8t_sgemm_tiles_here(geo->win.o, geo->k, rows, (q8t_strided){dy, 1, geo->win.o}, a, geo->k,
+                           first ? 0.0f : 1.0f, dw, geo->k);
+    } else {
+      q8t_sgemm(g->options.gemm, true, false, geo->win.o, geo->k, rows, 1.0f, dy, geo->win.o, a,
+                geo->k, first ? 0.0f : 1.0f, dw, geo->k, workspace);
+    }
     if (has_bias) {
       for (int32_t i = 0; i < rows; i++) {
         const float *row = dy + (size_t)i * geo->win.o;
@@ -218,10 +316,18 @@ static void conv_backward_task(void *arg, int32_t t, int32_t nt) {
     }
     if (dx == NULL) continue;
     /* dColumns = dY * W, then back to the input positions. */
-    if (geo->pointwise) {
+    const q8t_strided dy_rows = {dy, geo->win.o, 1};
+    if (geo->pointwise && geo->tiles_data) {
+      q8t_sgemm_tiles_here(rows, geo->k, geo->win.o, dy_rows, w, geo->k,
+                           node->accumulate[Q8T_IN_X] ? 1.0f : 0.0f, dx + (size_t)r0 * geo->win.c,
+                           geo->win.c);
+    } else if (geo->pointwise) {
       q8t_sgemm(g->options.gemm, false, false, rows, geo->k, geo->win.o, 1.0f, dy, geo->win.o, w,
                 geo->k, node->accumulate[Q8T_IN_X] ? 1.0f : 0.0f, dx + (size_t)r0 * geo->win.c,
                 geo->win.c, workspace);
+    } else if (geo->tiles_data) {
+      q8t_sgemm_tiles_here(rows, geo->k, geo->win.o, dy_rows, w, geo->k, 0.0f, col, geo->k);
+      col2im_add(geo, col, r0, r1, dx);
     } else {
       q8t_sgemm(g->options.gemm, false, false, rows, geo->k, geo->win.o, 1.0f, dy, geo->win.o, w,
                 geo->k, 0.0f, col, geo->k, workspace);

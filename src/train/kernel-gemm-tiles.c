@@ -1,0 +1,206 @@
+/* The skinny matrix product (gemm-tiles.h), compiled once portable and once for AVX2 + FMA.
+   A tile is up to MR rows x NR columns of C held in registers over the whole depth: each step
+   loads one row of B's tile (NR floats) and broadcasts MR values of A. Rows go in tiles of 6
+   (12 accumulators + 2 B vectors + 1 broadcast = 15 of AVX2's 16 registers); columns in
+   tiles of 16, a last one of 8. */
+#include "train/gemm-tiles.h"
+
+#include "train/ops.h" /* Q8T_ISA_NAME */
+
+#if defined(Q8T_COMPILING_AVX2)
+#include <immintrin.h>
+#endif
+
+enum { MR = 6, NR = 16 };
+
+/* The A side of one tile: MR row pointers; the depth runs over segments, each seg_len steps
+   of col floats, the next segment seg_step floats further in every row. */
+typedef struct tile_a {
+  const float *row[MR];
+  ptrdiff_t col;
+  int32_t segments, seg_len;
+  ptrdiff_t seg_step;
+} tile_a;
+
+#if defined(Q8T_COMPILING_AVX2)
+
+/* One tile: rows x (8 * vecs) of C, rows and vecs compile-time constants after inlining.
+   The accumulators are named variables, not an array: GCC kept an array's copy on the stack
+   up to date on every step. */
+#define Q8T_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
+static inline __attribute__((always_inline)) void tile(int rows, int vecs, const tile_a *a,
+                                                       const float *b, int32_t ldb, float beta,
+                                                       float *c, int32_t ldc) {
+#define Q8T_DECLARE(i)                                              \
+  __m256 lo##i = _mm256_setzero_ps(), hi##i = _mm256_setzero_ps(); \
+  const float *a##i = a->row[rows > i ? i : 0];
+  Q8T_ROWS(Q8T_DECLARE)
+#undef Q8T_DECLARE
+  const ptrdiff_t col = a->col;
+  for (int32_t s = 0; s < a->segments; s++) {
+    ptrdiff_t at = s * a->seg_step;
+    for (int32_t p = 0; p < a->seg_len; p++, at += col, b += ldb) {
+      const __m256 b0 = _mm256_loadu_ps(b);
+      const __m256 b1 = vecs > 1 ? _mm256_loadu_ps(b + 8) : b0;
+#define Q8T_STEP(i)                                       \
+  if (rows > i) {                                         \
+    const __m256 ai = _mm256_broadcast_ss(a##i + at);     \
+    lo##i = _mm256_fmadd_ps(ai, b0, lo##i);               \
+    if (vecs > 1) hi##i = _mm256_fmadd_ps(ai, b1, hi##i); \
+  }
+      Q8T_ROWS(Q8T_STEP)
+#undef Q8T_STEP
+    }
+  }
+  /* beta * C + sum, rounded as the portable twin rounds it. */
+  const __m256 vbeta = _mm256_set1_ps(beta);
+#define Q8T_STORE(i)                                                                 \
+  if (rows > i) {                                                                    \
+    float *ci = c + (ptrdiff_t)i * ldc;                                              \
+    if (beta != 0.0f) {                                                              \
+      lo##i = _mm256_add_ps(_mm256_mul_ps(vbeta, _mm256_loadu_ps(ci)), lo##i);       \
+      if (vecs > 1) {                                                                \
+        hi##i = _mm256_add_ps(_mm256_mul_ps(vbeta, _mm256_loadu_ps(ci + 8)), hi##i); \
+      }                                                                              \
+    }                                                                                \
+    _mm256_storeu_ps(ci, lo##i);                                                     \
+    if (vecs > 1) _mm256_storeu_ps(ci + 8, hi##i);                                   \
+  }
+  Q8T_ROWS(Q8T_STORE)
+#undef Q8T_STORE
+}
+#undef Q8T_ROWS
+
+#else
+
+static inline __attribute__((always_inline)) void tile(int rows, int vecs, const tile_a *a,
+                                                       const float *b, int32_t ldb, float beta,
+                                                       float *c, int32_t ldc) {
+  const int cols = 8 * vecs;
+  float acc[MR][NR] = {{0}};
+  for (int32_t s = 0; s < a->segments; s++) {
+    ptrdiff_t at = s * a->seg_step;
+    for (int32_t p = 0; p < a->seg_len; p++, at += a->col, b += ldb) {
+      for (int i = 0; i < rows; i++) {
+        const float ai = a->row[i][at];
+        for (int j = 0; j < cols; j++) acc[i][j] += ai * b[j];
+      }
+    }
+  }
+  for (int i = 0; i < rows; i++) {
+    float *ci = c + (ptrdiff_t)i * ldc;
+    for (int j = 0; j < cols; j++) ci[j] = beta != 0.0f ? beta * ci[j] + acc[i][j] : acc[i][j];
+  }
+}
+
+#endif
+
+/* One function per tile shape, rows and vecs constants in each, so that the accumulators
+   live in registers (one function holding all the shapes made GCC spill them). */
+typedef void tile_fn(const tile_a *a, const float *b, int32_t ldb, float beta, float *c,
+                     int32_t ldc);
+#define Q8T_TILE_SHAPE(r, v)                                                              \
+  static void tile_##r##x##v(const tile_a *a, const float *b, int32_t ldb, float beta,    \
+                             float *c, int32_t ldc) {                                     \
+    tile(r, v, a, b, ldb, beta, c, ldc);                                                  \
+  }
+Q8T_TILE_SHAPE(1, 1)
+Q8T_TILE_SHAPE(2, 1)
+Q8T_TILE_SHAPE(3, 1)
+Q8T_TILE_SHAPE(4, 1)
+Q8T_TILE_SHAPE(5, 1)
+Q8T_TILE_SHAPE(6, 1)
+Q8T_TILE_SHAPE(1, 2)
+Q8T_TILE_SHAPE(2, 2)
+Q8T_TILE_SHAPE(3, 2)
+Q8T_TILE_SHAPE(4, 2)
+Q8T_TILE_SHAPE(5, 2)
+Q8T_TILE_SHAPE(6, 2)
+#undef Q8T_TILE_SHAPE
+
+/* Indexed [vecs - 1][rows - 1]. */
+static tile_fn *const tiles[2][MR] = {
+    {tile_1x1, tile_2x1, tile_3x1, tile_4x1, tile_5x1, tile_6x1},
+    {tile_1x2, tile_2x2, tile_3x2, tile_4x2, tile_5x2, tile_6x2},
+};
+
+/* The tiles of rows rows of C (A's rows in a) across its n columns. */
+static void tiles_across(int rows, int32_t n, const tile_a *a, const float *b, int32_t ldb,
+                         float beta, float *c, int32_t ldc) {
+  for (int32_t j = 0; j < n; j += NR) {
+    tiles[n - j >= NR ? 1 : 0][rows - 1](a, b + j, ldb, beta, c + j, ldc);
+  }
+}
+
+/* The strided A's rows [i, i + rows) over depth [p, p + kb). */
+static tile_a strided_rows(q8t_strided a, int32_t i, int rows, int32_t p, int32_t kb) {
+  tile_a t = {.col = a.col, .segments = 1, .seg_len = kb, .seg_step = 0};
+  for (int r = 0; r < MR; r++) t.row[r] = a.p + (ptrdiff_t)(i + (r < rows ? r : 0)) * a.row + p * a.col;
+  return t;
+}
+
+/* Row bands outside, column tiles inside: a band's MR rows of A stay in L1 while B is read
+   once per band. Fits the tall products (forward, gradient of the input), whose B is the
+   small weight matrix. */
+static void rows_outside(int32_t m, int32_t n, int32_t k, q8t_strided a, const float *b,
+                         int32_t ldb, float beta, float *c, int32_t ldc) {
+  for (int32_t i = 0; i < m; i += MR) {
+    const int rows = m - i < MR ? (int)(m - i) : MR;
+    const tile_a t = strided_rows(a, i, rows, 0, k);
+    tiles_across(rows, n, &t, b, ldb, beta, c + (ptrdiff_t)i * ldc, ldc);
+  }
+}
+
+/* Depth in blocks of KB, columns outside, row bands inside: a block's NR columns of B (KB x NR
+   floats) stay in L1 across all the bands. Fits the weight gradient: few rows (output
+   channels), a long depth (output positions) and a wide B (im2col rows). */
+enum { KB = 128 };
+static void depth_blocks(int32_t m, int32_t n, int32_t k, q8t_strided a, const float *b,
+                         int32_t ldb, float beta, float *c, int32_t ldc) {
+  for (int32_t p = 0; p < k; p += KB) {
+    const int32_t kb = k - p < KB ? k - p : KB;
+    const float block_beta = p == 0 ? beta : 1.0f;
+    for (int32_t j = 0; j < n; j += NR) {
+      const int vecs = n - j >= NR ? 2 : 1;
+      for (int32_t i = 0; i < m; i += MR) {
+        const int rows = m - i < MR ? (int)(m - i) : MR;
+        const tile_a t = strided_rows(a, i, rows, p, kb);
+        tiles[vecs - 1][rows - 1](&t, b + (ptrdiff_t)p * ldb + j, ldb, block_beta,
+                                  c + (ptrdiff_t)i * ldc + j, ldc);
+      }
+    }
+  }
+}
+
+void Q8T_ISA_NAME(q8t_sgemm_tiles)(int32_t m, int32_t n, int32_t k, q8t_strided a,
+                                   const float *b, int32_t ldb, float beta, float *c,
+                                   int32_t ldc) {
+  if (m <= 128 && k > 2 * KB) {
+    depth_blocks(m, n, k, a, b, ldb, beta, c, ldc);
+  } else {
+    rows_outside(m, n, k, a, b, ldb, beta, c, ldc);
+  }
+}
+
+void Q8T_ISA_NAME(q8t_sgemm_windows)(int32_t first, int32_t m, int32_t n, const q8t_windows *a,
+                                     const float *b, int32_t ldb, float beta, float *c,
+                                     int32_t ldc) {
+  tile_a t = {.col = 1, .segments = a->segments, .seg_len = a->segment_len,
+              .seg_step = a->segment_step};
+  int32_t oy = first / a->width, ox = first % a->width;
+  for (int32_t i = 0; i < m; i += MR) {
+    const int rows = m - i < MR ? (int)(m - i) : MR;
+    for (int r = 0; r < MR; r++) {
+      t.row[r] = a->base + oy * a->row_step + ox * a->col_step;
+      if (r + 1 < rows && ++ox == a->width) {
+        ox = 0;
+        oy++;
+      }
+    }
+    if (rows == MR && ++ox == a->width) {
+      ox = 0;
+      oy++;
+    }
+    tiles_across(rows, n, &t, b, ldb, beta, c + (ptrdiff_t)i * ldc, ldc);
+  }
+}
