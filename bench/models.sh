@@ -5,7 +5,8 @@
 # gives each median, the float / int8 ratio and the work rate.
 # Usage: bench/models.sh [BUILD_DIR] [extra q8 bench arguments: --runs 20, --isa scalar, ...]
 # Environment: MODELS (names, default all four), CPU (default 0), OUT (generated models and JSON,
-# default BUILD_DIR/bench-models). Builds q8 first. Needs python3 for the table.
+# default BUILD_DIR/bench-models), Q8 (a q8 binary to use; otherwise BUILD_DIR's is built
+# first). Needs python3 for the table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build="${1:-build}"
@@ -13,9 +14,17 @@ shift || true
 models=${MODELS:-"mobilenet_v1_1.0_224 mobilenet_v2_1.0_224 resnet50_v1 inception_v3"}
 cpu=${CPU:-0}
 out=${OUT:-$build/bench-models}
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$build" --target q8 >/dev/null
-q8="$build/q8"
+if [ -n "${Q8:-}" ]; then
+  q8=$Q8 # a q8 built already: nothing is built
+else
+  q8="$build/q8"
+  if ! log=$( (cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release &&
+               cmake --build "$build" --target q8) 2>&1); then
+    tail -n 30 <<<"$log"
+    echo "bench/models.sh: building q8 in $build failed"
+    exit 1
+  fi
+fi
 if ! "$q8" gen --help >/dev/null 2>&1; then
   echo "skip: this q8 has no 'q8 gen' yet: nothing writes the reference models"
   exit 0
