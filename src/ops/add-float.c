@@ -1,8 +1,8 @@
 /* ADD on float32 tensors, with NumPy broadcasting (the 8-bit ADD's broadcast description)
    and the fused activation clamp. */
+#include "ops/add.h"
 #include "ops/float-ops.h"
 #include "ops/prepare-checks.h"
-#include "ref/add.h"
 
 typedef struct add_plan {
   q8_ref_broadcast bc;
@@ -53,18 +53,7 @@ q8_status q8_prepare_add_float(q8_prepare_ctx *ctx, const q8_node *node, q8_tens
   if (s != Q8_OK) return s;
   add_plan *p = q8_prepare_alloc(ctx, sizeof *p);
   if (p == NULL) return q8_prepare_fail(ctx, Q8_ERROR_OUT_OF_MEMORY, "out of memory");
-  int32_t out_rank, out_dims[Q8_REF_ADD_MAX_RANK];
-  if (q8_ref_broadcast_init(in1->rank, in1->dims, in2->rank, in2->dims, &p->bc, &out_rank,
-                            out_dims) != 0) {
-    char a[128], b[128];
-    return q8_prepare_fail(ctx, Q8_ERROR_UNSUPPORTED,
-                           "input shapes %s ('%s') and %s ('%s') do not broadcast (each "
-                           "dimension pair must be equal or 1, rank <= %d)",
-                           q8_format_shape(a, sizeof a, in1->rank, in1->dims), in1->name,
-                           q8_format_shape(b, sizeof b, in2->rank, in2->dims), in2->name,
-                           Q8_REF_ADD_MAX_RANK);
-  }
-  if ((s = q8_prepare_set_shape(ctx, out, out_rank, out_dims)) != Q8_OK) return s;
+  if ((s = q8_add_broadcast_shape(ctx, in1, in2, out, &p->bc)) != Q8_OK) return s;
   p->elements = q8_tensor_elements(out);
   p->same_shape = q8_tensor_elements(in1) == p->elements && q8_tensor_elements(in2) == p->elements;
   p->minmax = q8_f32_activation_minmax(node->opt.add.activation);

@@ -38,6 +38,22 @@ static q8_status compute_multipliers(q8_prepare_ctx *ctx, float s1, float s2, fl
   return Q8_OK;
 }
 
+q8_status q8_add_broadcast_shape(q8_prepare_ctx *ctx, const q8_tensor *in1,
+                                 const q8_tensor *in2, q8_tensor *out, q8_ref_broadcast *bc) {
+  int32_t out_rank, out_dims[Q8_REF_ADD_MAX_RANK];
+  if (q8_ref_broadcast_init(in1->rank, in1->dims, in2->rank, in2->dims, bc, &out_rank,
+                            out_dims) != 0) {
+    char a[128], b[128];
+    return q8_prepare_fail(ctx, Q8_ERROR_UNSUPPORTED,
+                           "input shapes %s ('%s') and %s ('%s') do not broadcast (each "
+                           "dimension pair must be equal or 1, rank <= %d)",
+                           q8_format_shape(a, sizeof a, in1->rank, in1->dims), in1->name,
+                           q8_format_shape(b, sizeof b, in2->rank, in2->dims), in2->name,
+                           Q8_REF_ADD_MAX_RANK);
+  }
+  return q8_prepare_set_shape(ctx, out, out_rank, out_dims);
+}
+
 q8_status q8_prepare_add(q8_prepare_ctx *ctx, const q8_node *node, q8_tensor *tensors,
                          q8_op_plan *plan) {
   q8_tensor *in1, *in2, *out;
@@ -50,18 +66,7 @@ q8_status q8_prepare_add(q8_prepare_ctx *ctx, const q8_node *node, q8_tensor *te
 
   q8_add_plan *p = q8_prepare_alloc(ctx, sizeof *p);
   if (p == NULL) return q8_prepare_fail(ctx, Q8_ERROR_OUT_OF_MEMORY, "out of memory");
-  int32_t out_rank, out_dims[Q8_REF_ADD_MAX_RANK];
-  if (q8_ref_broadcast_init(in1->rank, in1->dims, in2->rank, in2->dims, &p->broadcast,
-                            &out_rank, out_dims) != 0) {
-    char a[128], b[128];
-    return q8_prepare_fail(ctx, Q8_ERROR_UNSUPPORTED,
-                           "input shapes %s ('%s') and %s ('%s') do not broadcast (each "
-                           "dimension pair must be equal or 1, rank <= %d)",
-                           q8_format_shape(a, sizeof a, in1->rank, in1->dims), in1->name,
-                           q8_format_shape(b, sizeof b, in2->rank, in2->dims), in2->name,
-                           Q8_REF_ADD_MAX_RANK);
-  }
-  s = q8_prepare_set_shape(ctx, out, out_rank, out_dims);
+  s = q8_add_broadcast_shape(ctx, in1, in2, out, &p->broadcast);
   if (s != Q8_OK) return s;
 
   q8_ref_add_params *ap = &p->params;

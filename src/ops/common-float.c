@@ -60,3 +60,13 @@ q8_status q8_check_const_float32(q8_prepare_ctx *ctx, const q8_tensor *t, const 
                            t->name, count, q8_tensor_elements(t), t->data_size);
   return Q8_OK;
 }
+
+q8_status q8_get_float_unary_io(q8_prepare_ctx *ctx, const q8_node *node, q8_tensor *tensors,
+                                q8_tensor **in, q8_tensor **out) {
+  q8_status s = q8_check_io_count(ctx, node, 1, 1, 1);
+  if (s == Q8_OK) s = q8_get_input(ctx, node, tensors, 0, in);
+  if (s == Q8_OK) s = q8_get_output(ctx, node, tensors, 0, out);
+  if (s == Q8_OK) s = q8_check_float32(ctx, *in, "input");
+  if (s == Q8_OK) s = q8_check_float32(ctx, *out, "output");
+  return s;
+}

@@ -39,6 +39,10 @@ void q8_f32_kernels_for(q8_isa isa, q8_f32_kernels *kernels);
 /* Output clamp of a fused activation: NONE, RELU, RELU_N1_TO_1, RELU6. */
 q8_f32_minmax_params q8_f32_activation_minmax(q8_activation activation);
 
+/* One input and one output, both float32 (pools, SOFTMAX). */
+q8_status q8_get_float_unary_io(q8_prepare_ctx *ctx, const q8_node *node, q8_tensor *tensors,
+                                q8_tensor **in, q8_tensor **out);
+
 /* Fails unless t is float32; role names it ("input 0"). */
 q8_status q8_check_float32(q8_prepare_ctx *ctx, const q8_tensor *t, const char *role);
 

@@ -36,11 +36,7 @@ q8_status q8_prepare_mean_float(q8_prepare_ctx *ctx, const q8_node *node, q8_ten
                         in->name, (int)in->rank);
   if (s == Q8_OK) s = q8_mean_check_axes(ctx, axis);
   if (s != Q8_OK) return s;
-  const int32_t keep[4] = {in->dims[0], 1, 1, in->dims[3]};
-  const int32_t drop[2] = {in->dims[0], in->dims[3]};
-  s = node->opt.reduce.keep_dims ? q8_prepare_set_shape(ctx, out, 4, keep)
-                                 : q8_prepare_set_shape(ctx, out, 2, drop);
-  if (s != Q8_OK) return s;
+  if ((s = q8_mean_set_output_shape(ctx, node, in, out)) != Q8_OK) return s;
   mean_plan *p = q8_prepare_alloc(ctx, sizeof *p);
   if (p == NULL) return q8_prepare_fail(ctx, Q8_ERROR_OUT_OF_MEMORY, "out of memory");
   p->batch = in->dims[0];

@@ -67,6 +67,14 @@ static q8_status fill_params(q8_prepare_ctx *ctx, const q8_tensor *in, const q8_
   return Q8_OK;
 }
 
+q8_status q8_mean_set_output_shape(q8_prepare_ctx *ctx, const q8_node *node,
+                                   const q8_tensor *in, q8_tensor *out) {
+  const int32_t keep[4] = {in->dims[0], 1, 1, in->dims[3]};
+  const int32_t drop[2] = {in->dims[0], in->dims[3]};
+  return node->opt.reduce.keep_dims ? q8_prepare_set_shape(ctx, out, 4, keep)
+                                    : q8_prepare_set_shape(ctx, out, 2, drop);
+}
+
 q8_status q8_prepare_mean(q8_prepare_ctx *ctx, const q8_node *node, q8_tensor *tensors,
                           q8_op_plan *plan) {
   q8_tensor *in, *axis, *out;
@@ -78,10 +86,7 @@ q8_status q8_prepare_mean(q8_prepare_ctx *ctx, const q8_node *node, q8_tensor *t
   if (s == Q8_OK) s = q8_mean_check_axes(ctx, axis);
   if (s != Q8_OK) return s;
 
-  const int32_t keep[4] = {in->dims[0], 1, 1, in->dims[3]};
-  const int32_t drop[2] = {in->dims[0], in->dims[3]};
-  s = node->opt.reduce.keep_dims ? q8_prepare_set_shape(ctx, out, 4, keep)
-                                 : q8_prepare_set_shape(ctx, out, 2, drop);
+  s = q8_mean_set_output_shape(ctx, node, in, out);
   if (s != Q8_OK) return s;
   q8_mean_plan *p = q8_prepare_alloc(ctx, sizeof *p);
   if (p == NULL) return q8_prepare_fail(ctx, Q8_ERROR_OUT_OF_MEMORY, "out of memory");

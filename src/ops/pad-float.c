@@ -63,15 +63,7 @@ q8_status q8_prepare_pad_float(q8_prepare_ctx *ctx, const q8_node *node, q8_tens
   s = q8_pad_read_paddings(ctx, pads, in->rank, &p->pad);
   if (s == Q8_OK) s = pad_value(ctx, node, tensors, &p->value);
   if (s != Q8_OK) return s;
-  for (int32_t d = 0; d < in->rank; d++) {
-    p->pad.input_dims[d] = in->dims[d];
-    const int64_t dim = (int64_t)in->dims[d] + p->pad.before[d] + p->pad.after[d];
-    if (dim > INT32_MAX)
-      return q8_prepare_fail(ctx, Q8_ERROR_INVALID_MODEL, "output dimension %d overflows",
-                             (int)d);
-    p->out_dims[d] = (int32_t)dim;
-  }
-  if ((s = q8_prepare_set_shape(ctx, out, in->rank, p->out_dims)) != Q8_OK) return s;
+  if ((s = q8_pad_output_shape(ctx, in, out, &p->pad, p->out_dims)) != Q8_OK) return s;
   p->out_elements = q8_tensor_elements(out);
   plan->run = run_pad;
   plan->params = p;

@@ -63,6 +63,19 @@ static q8_status pad_value(q8_prepare_ctx *ctx, const q8_node *node, q8_tensor *
   return s;
 }
 
+q8_status q8_pad_output_shape(q8_prepare_ctx *ctx, const q8_tensor *in, q8_tensor *out,
+                              q8_ref_pad_params *p, int32_t *out_dims) {
+  for (int32_t d = 0; d < in->rank; d++) {
+    p->input_dims[d] = in->dims[d];
+    const int64_t dim = (int64_t)in->dims[d] + p->before[d] + p->after[d];
+    if (dim > INT32_MAX)
+      return q8_prepare_fail(ctx, Q8_ERROR_INVALID_MODEL, "output dimension %d overflows",
+                             (int)d);
+    out_dims[d] = (int32_t)dim;
+  }
+  return q8_prepare_set_shape(ctx, out, in->rank, out_dims);
+}
+
 q8_status q8_prepare_pad(q8_prepare_ctx *ctx, const q8_node *node, q8_tensor *tensors,
                          q8_op_plan *plan) {
   q8_tensor *in, *pads, *out;
@@ -80,15 +93,7 @@ q8_status q8_prepare_pad(q8_prepare_ctx *ctx, const q8_node *node, q8_tensor *te
   if (s == Q8_OK) s = pad_value(ctx, node, tensors, out, &p->value);
   if (s != Q8_OK) return s;
   int32_t out_dims[Q8_REF_PAD_MAX_RANK];
-  for (int32_t d = 0; d < in->rank; d++) {
-    p->input_dims[d] = in->dims[d];
-    const int64_t dim = (int64_t)in->dims[d] + p->before[d] + p->after[d];
-    if (dim > INT32_MAX)
-      return q8_prepare_fail(ctx, Q8_ERROR_INVALID_MODEL, "output dimension %d overflows",
-                             (int)d);
-    out_dims[d] = (int32_t)dim;
-  }
-  s = q8_prepare_set_shape(ctx, out, in->rank, out_dims);
+  s = q8_pad_output_shape(ctx, in, out, p, out_dims);
   if (s != Q8_OK) return s;
   plan->run = q8_run_pad;
   plan->params = p;

@@ -10,6 +10,11 @@
 q8_status q8_pad_read_paddings(q8_prepare_ctx *ctx, const q8_tensor *pads, int32_t rank,
                                q8_ref_pad_params *p);
 
+/* Copies the input's dims into p->input_dims, computes out_dims (input plus paddings) and
+   sets the output's shape (also for the float PAD). */
+q8_status q8_pad_output_shape(q8_prepare_ctx *ctx, const q8_tensor *in, q8_tensor *out,
+                              q8_ref_pad_params *p, int32_t *out_dims);
+
 void q8_run_pad(const void *params, const void *const *inputs, void *const *outputs,
                 void *scratch);
 

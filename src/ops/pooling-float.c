@@ -57,11 +57,7 @@ static void run_pool(const void *params, const void *const *inputs, void *const 
 static q8_status prepare_pool(q8_prepare_ctx *ctx, const q8_node *node, q8_tensor *tensors,
                               q8_op_plan *plan, bool average) {
   q8_tensor *in, *out;
-  q8_status s = q8_check_io_count(ctx, node, 1, 1, 1);
-  if (s == Q8_OK) s = q8_get_input(ctx, node, tensors, 0, &in);
-  if (s == Q8_OK) s = q8_get_output(ctx, node, tensors, 0, &out);
-  if (s == Q8_OK) s = q8_check_float32(ctx, in, "input");
-  if (s == Q8_OK) s = q8_check_float32(ctx, out, "output");
+  q8_status s = q8_get_float_unary_io(ctx, node, tensors, &in, &out);
   if (s == Q8_OK && in->rank != 4)
     s = q8_prepare_fail(ctx, Q8_ERROR_INVALID_MODEL, "input '%s': rank %d, expected 4 (NHWC)",
                         in->name, (int)in->rank);
