@@ -355,7 +355,7 @@ static void test_pool(t_rng *rng) {
               for (int32_t xx = ox * sw - pl; xx < ox * sw - pl + fw; xx++) {
                 if (y < 0 || y >= h || xx < 0 || xx >= w) continue;
                 const double v = x[(((size_t)b * h + y) * w + xx) * ch + c];
-                acc = average ? acc + v : fmax(acc, v);
+                acc = average ? acc + v : (v > acc ? v : acc);
                 m += fabs(v);
                 count++;
               }
@@ -480,7 +480,8 @@ static void test_softmax(t_rng *rng) {
     for (int32_t r = 0; r < rows; r++) {
       const float *xr = x + (size_t)r * depth;
       double max = xr[0], sum = 0.0;
-      for (int32_t k = 1; k < depth; k++) max = fmax(max, xr[k]);
+      /* Not fmax: aarch64 GCC 12.2's vectorizer crashes on that reduction. */
+      for (int32_t k = 1; k < depth; k++) max = xr[k] > max ? xr[k] : max;
       for (int32_t k = 0; k < depth; k++) sum += exp((double)beta * (xr[k] - max));
       for (int32_t k = 0; k < depth; k++) {
         want[(size_t)r * depth + k] = exp((double)beta * (xr[k] - max)) / sum;
