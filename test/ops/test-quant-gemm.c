@@ -15,11 +15,14 @@
 #include "ref/conv-2d.h"
 #include "ref/fully-connected.h"
 
-/* The VNNI kernel's source on emulated intrinsics, under another name. */
+/* The VNNI kernel's source on emulated intrinsics, under another name (x86-64 builds: the
+   source includes <immintrin.h>, whose body the emulation header's guards skip). */
+#if defined(__x86_64__)
 #include "ukernels/avx512-emulation.h"
 #define q8_qs8_qc8w_gemm_minmax_ukernel_8x32c4__avx512vnni emulated_8x32c4__avx512vnni
 #include "ukernels/qs8-qc8w-gemm/8x32c4-avx512vnni.c"
 #undef q8_qs8_qc8w_gemm_minmax_ukernel_8x32c4__avx512vnni
+#endif
 
 typedef struct path {
   const char *name;
@@ -34,8 +37,10 @@ static void choose_paths(void) {
   paths[n_paths++] = (path){"scalar", Q8_ISA_SCALAR, {0}};
   /* A path without a variant of its own runs the scalar kernel. */
   paths[n_paths++] = (path){"neondot (scalar kernel)", Q8_ISA_NEONDOT, {0}};
+#if defined(__x86_64__)
   paths[n_paths++] = (path){"avx512vnni (emulated intrinsics)", Q8_ISA_AVX512VNNI,
                             {emulated_8x32c4__avx512vnni, 8, 32}};
+#endif
   if (q8_isa_compiled(Q8_ISA_AVX512VNNI) && q8_isa_runs_on(Q8_ISA_AVX512VNNI, q8_cpu_detect()))
     paths[n_paths++] = (path){"avx512vnni", Q8_ISA_AVX512VNNI, {0}};
   else

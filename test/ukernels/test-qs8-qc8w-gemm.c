@@ -13,11 +13,14 @@
 #include "ukernels/qs8-qc8w-gemm/qs8-qc8w-gemm.h"
 #include "util/test-util.h"
 
-/* The VNNI kernel's source on emulated intrinsics, under another name. */
+/* The VNNI kernel's source on emulated intrinsics, under another name (x86-64 builds: the
+   source includes <immintrin.h>, whose body the emulation header's guards skip). */
+#if defined(__x86_64__)
 #include "avx512-emulation.h"
 #define q8_qs8_qc8w_gemm_minmax_ukernel_8x32c4__avx512vnni emulated_8x32c4__avx512vnni
 #include "ukernels/qs8-qc8w-gemm/8x32c4-avx512vnni.c"
 #undef q8_qs8_qc8w_gemm_minmax_ukernel_8x32c4__avx512vnni
+#endif
 
 typedef struct variant {
   const char *name;
@@ -28,8 +31,8 @@ typedef struct variant {
 
 static const variant variants[] = {
     {"4x8c4__scalar", q8_qs8_qc8w_gemm_minmax_ukernel_4x8c4__scalar, 4, 8, false},
-    {"8x32c4__avx512vnni (emulated intrinsics)", emulated_8x32c4__avx512vnni, 8, 32, false},
 #if defined(__x86_64__)
+    {"8x32c4__avx512vnni (emulated intrinsics)", emulated_8x32c4__avx512vnni, 8, 32, false},
     {"8x32c4__avx512vnni", q8_qs8_qc8w_gemm_minmax_ukernel_8x32c4__avx512vnni, 8, 32, true},
 #endif
 };
