@@ -23,6 +23,11 @@ typedef struct conv_geom {
      gradient (k columns) only where OpenBLAS is slower (few output channels or a short
      im2col row). */
   bool tiles, tiles_data, tiles_weights;
+  /* Stride 1 with the tiles: the input's gradient is the convolution of the zero-padded output
+     gradient (dpad_h x dpad_w x o) with the flipped weights, through windows, instead of a
+     column gradient added back by col2im. */
+  bool data_windows;
+  int32_t dpad_h, dpad_w;
   /* With the tiles, the forward reads each window straight from a zero-padded copy of the
      image (pad_h x pad_w x c) instead of an im2col chunk. */
   int32_t pad_h, pad_w;
@@ -32,7 +37,7 @@ typedef struct conv_geom {
    gradient, the weights transposed [k, o] for the tiles' forward, column chunk, portable GEMM
    workspace. */
 typedef struct conv_layout {
-  size_t dw, db, wt, padded, col, workspace, total;
+  size_t dw, db, wt, padded, dpadded, col, workspace, total;
 } conv_layout;
 
 static conv_geom geometry(const q8t_graph *g, const q8t_node *node) {
@@ -46,9 +51,13 @@ static conv_geom geometry(const q8t_graph *g, const q8t_node *node) {
   geo.tiles = g->options.gemm == Q8T_GEMM_AUTO && q8t_sgemm_tiles_fits(w->o);
   geo.tiles_data = geo.tiles && q8t_sgemm_tiles_fits(geo.k);
   geo.tiles_weights = geo.tiles_data && (w->o <= 32 || geo.k < 64 || !q8t_gemm_have_blas());
+  geo.data_windows = geo.tiles_data && !geo.pointwise && w->sh == 1 && w->sw == 1 &&
+                     q8t_sgemm_tiles_fits(w->c);
 #else
   (void)g;
 #endif
+  geo.dpad_h = w->h + w->kh - 1;
+  geo.dpad_w = w->w + w->kw - 1;
   geo.pad_h = (w->oh - 1) * w->sh + w->kh;
   geo.pad_w = (w->ow - 1) * w->sw + w->kw;
   geo.chunk = (geo.tiles ? COL_CHUNK_FLOATS_TILES : COL_CHUNK_FLOATS) / geo.k;
@@ -62,9 +71,12 @@ static conv_layout layout(const q8t_graph *g, const conv_geom *geo) {
   l.db = q8t_align_floats((size_t)geo->win.o * geo->k);
   l.wt = l.db + q8t_align_floats((size_t)geo->win.o);
   l.padded = l.wt + (geo->tiles ? q8t_align_floats((size_t)geo->win.o * geo->k) : 0);
-  l.col = l.padded + (geo->tiles && !geo->pointwise
-                          ? q8t_align_floats((size_t)geo->pad_h * geo->pad_w * geo->win.c)
-                          : 0);
+  l.dpadded = l.padded + (geo->tiles && !geo->pointwise
+                              ? q8t_align_floats((size_t)geo->pad_h * geo->pad_w * geo->win.c)
+                              : 0);
+  l.col = l.dpadded +
+          (geo->data_windows ? q8t_align_floats((size_t)geo->dpad_h * geo->dpad_w * geo->win.o)
+                             : 0);
   l.workspace = l.col + (geo->pointwise ? 0 : q8t_align_floats((size_t)geo->chunk * geo->k));
   l.total = l.workspace + q8t_gemm_workspace_floats(g);
   return l;
@@ -210,6 +222,52 @@ static void forward_windows(const conv_geom *geo, const float *x, const float *w
   }
 }
 
+/* wf[(ky, kx, o), c] = w[o, kh - 1 - ky, kw - 1 - kx, c]: the weights of the input gradient's
+   convolution (rows in window order over the output gradient, c columns). */
+static void flip_weights(const q8t_window_geom *win, const float *w, float *wf) {
+  const size_t c = (size_t)win->c;
+  for (int32_t ky = 0; ky < win->kh; ky++) {
+    for (int32_t kx = 0; kx < win->kw; kx++) {
+      for (int32_t o = 0; o < win->o; o++) {
+        const size_t from =
+            (((size_t)o * win->kh + (win->kh - 1 - ky)) * win->kw + (win->kw - 1 - kx)) * c;
+        memcpy(wf + (((size_t)ky * win->kw + kx) * win->o + o) * c, w + from, c * sizeof *wf);
+      }
+    }
+  }
+}
+
+/* dx of images [n0, n1) at stride 1: dx[iy, ix] = sum over (ky, kx) of dy[iy + pad_top - ky,
+   ix + pad_left - kx] * w[ky, kx], i.e. windows of dy placed at (kh - 1 - pad_top, kw - 1 -
+   pad_left) in a zero frame, times the flipped weights. Written, or added where accumulate. */
+static void backward_data_windows(const conv_geom *geo, const float *dy, const float *w,
+                                  bool accumulate, int64_t n0, int64_t n1, float *wf,
+                                  float *dpadded, float *dx) {
+  const q8t_window_geom *win = &geo->win;
+  if (n0 == n1) return;
+  flip_weights(win, w, wf);
+  const size_t o = (size_t)win->o;
+  memset(dpadded, 0, (size_t)geo->dpad_h * geo->dpad_w * o * sizeof *dpadded);
+  const int32_t top = win->kh - 1 - win->pad_top, left = win->kw - 1 - win->pad_left;
+  const q8t_windows windows = {dpadded,
+                               win->w,
+                               (ptrdiff_t)geo->dpad_w * win->o,
+                               win->o,
+                               win->kh,
+                               win->kw * win->o,
+                               (ptrdiff_t)geo->dpad_w * win->o};
+  const size_t image = (size_t)win->h * win->w * win->c;
+  for (int64_t n = n0; n < n1; n++) {
+    const float *dy_image = dy + (size_t)n * geo->positions * o;
+    for (int32_t oy = 0; oy < win->oh; oy++) {
+      memcpy(dpadded + ((size_t)(oy + top) * geo->dpad_w + left) * o,
+             dy_image + (size_t)oy * win->ow * o, (size_t)win->ow * o * sizeof *dpadded);
+    }
+    Q8T_ISA_NAME(q8t_sgemm_windows)(0, win->h * win->w, win->c, &windows, wf, win->c,
+                                    accumulate ? 1.0f : 0.0f, dx + (size_t)n * image, win->c);
+  }
+}
+
 typedef struct conv_ctx {
   q8t_graph *g;
   const q8t_node *node;
@@ -284,7 +342,7 @@ static void conv_backward_task(void *arg, int32_t t, int32_t nt) {
   memset(db, 0, (size_t)geo->win.o * sizeof *db);
   if (n0 == n1) memset(dw, 0, (size_t)geo->win.o * geo->k * sizeof *dw);
   const size_t image = (size_t)geo->win.h * geo->win.w * geo->win.c;
-  if (dx != NULL && !geo->pointwise && !node->accumulate[Q8T_IN_X]) {
+  if (dx != NULL && !geo->pointwise && !geo->data_windows && !node->accumulate[Q8T_IN_X]) {
     memset(dx + (size_t)n0 * image, 0, (size_t)(n1 - n0) * image * sizeof *dx);
   }
   for (int64_t r0 = n0 * geo->positions; r0 < n1 * geo->positions; r0 += geo->chunk) {
@@ -314,7 +372,7 @@ static void conv_backward_task(void *arg, int32_t t, int32_t nt) {
         for (int32_t o = 0; o < geo->win.o; o++) db[o] += row[o];
       }
     }
-    if (dx == NULL) continue;
+    if (dx == NULL || geo->data_windows) continue;
     /* dColumns = dY * W, then back to the input positions. */
     const q8t_strided dy_rows = {dy, geo->win.o, 1};
     if (geo->pointwise && geo->tiles_data) {
@@ -333,6 +391,10 @@ static void conv_backward_task(void *arg, int32_t t, int32_t nt) {
                 geo->k, 0.0f, col, geo->k, workspace);
       col2im_add(geo, col, r0, r1, dx);
     }
+  }
+  if (dx != NULL && geo->data_windows) {
+    backward_data_windows(geo, yt->grad, w, node->accumulate[Q8T_IN_X], n0, n1,
+                          scratch + c->lay.wt, scratch + c->lay.dpadded, dx);
   }
 }
 

@@ -216,6 +216,13 @@ static void conv_cases(t_rng *rng) {
        {3, 2, 1, 2, Q8_PADDING_VALID},
        true,
        2},
+
+      /* Filters and channels multiples of 8: the AVX2 layers' tiles (gemm-tiles.h), forward
+         through windows; the input gradient through windows at stride 1, col2im otherwise. */
+      {"conv 3x3 s1 SAME 8->16 (tiles, windows)", 5, 6, 8, 16, {3, 3, 1, 1, Q8_PADDING_SAME}, true, 2},
+      {"conv 3x3 s2 SAME 8->8 (tiles, col2im)", 7, 6, 8, 8, {3, 3, 2, 2, Q8_PADDING_SAME}, false, 2},
+      {"conv 3x2 s1 VALID 16->8 (tiles, windows)", 6, 5, 16, 8, {3, 2, 1, 1, Q8_PADDING_VALID}, true, 1},
+      {"conv 1x1 s1 16->8 (tiles, pointwise)", 4, 5, 16, 8, {1, 1, 1, 1, Q8_PADDING_SAME}, true, 2},
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     q8t_graph *g = new_graph(3, cases[i].threads);
@@ -347,6 +354,12 @@ static void loss_cases(t_rng *rng) {
   y = q8t_fully_connected(g, "fc", q8t_global_avg_pool(g, "gap", y), 4, true, Q8_ACT_NONE);
   check("residual network to the loss", g, q8t_softmax_cross_entropy(g, "loss", y), (check_opts){0},
         rng);
+  /* A residual block of 8 channels: the tiles' input gradient (windows) added to the add's. */
+  g = new_graph(2, 2);
+  x = grad_input(g, "x", 5, 5, 8);
+  z = q8t_conv(g, "conv", x, 8, win(3, 3, 1, 1, Q8_PADDING_SAME), true, Q8_ACT_NONE);
+  check("residual block of 8 channels (tiles)", g, q8t_add(g, "add", z, x, Q8_ACT_NONE),
+        (check_opts){0}, rng);
 }
 
 /* ---- fused activations equal separate activation nodes ---- */
