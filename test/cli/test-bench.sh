@@ -91,6 +91,7 @@ out=$(run bench /nonexistent.tflite "$hello" "${quick[@]}" 2>/dev/null)
 check "text comparison against the first model timed" grep -q "ratio: median time over $hello's" <<<"$out"
 check "refused model in the comparison" grep -q "^ *- *-  /nonexistent.tflite (not timed: " <<<"$out"
 check "timed model's ratio is 1" grep -q "^ *[0-9.]*  *1.000  $hello$" <<<"$out"
+check "kinds side by side, the refused model's a dash" grep -q "^    FULLY_CONNECTED  *-  *[0-9.]*$" <<<"$out"
 
 # An int8 and a float32 version of one network, as `q8 gen` writes them (where this q8 has it):
 # both timed, with the float/int8 ratio; the integer-only build refuses the float one by name

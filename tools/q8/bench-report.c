@@ -193,6 +193,31 @@ static int baseline(const bench_run *run) {
   return -1;
 }
 
+/* Each operator kind's time in every model side by side: where an int8 and a float version of
+   a network differ. */
+static void print_text_kind_comparison(const bench_run *run, const model_summary *sums) {
+  printf("  by operator kind, ms (sums of the nodes' profiled medians), models in order:\n");
+  printf("    %-20s", "kind");
+  for (int k = 0; k < run->args.n_models; k++) {
+    char column[24]; /* "model " and any int */
+    snprintf(column, sizeof column, "model %d", k + 1);
+    printf(" %12s", column);
+  }
+  printf("\n");
+  for (int kind = 0; kind < Q8_OP_COUNT; kind++) {
+    bool present = false;
+    for (int k = 0; k < run->args.n_models; k++)
+      present |= run->models[k].error[0] == 0 && sums[k].kinds[kind].nodes > 0;
+    if (!present) continue;
+    printf("    %-20s", q8_op_name((q8_op_kind)kind));
+    for (int k = 0; k < run->args.n_models; k++) {
+      if (run->models[k].error[0] != 0 || sums[k].kinds[kind].nodes == 0) printf(" %12s", "-");
+      else printf(" %12.4f", sums[k].kinds[kind].ms);
+    }
+    printf("\n");
+  }
+}
+
 static void print_text_ratios(const bench_run *run, const model_summary *sums) {
   const int b = baseline(run);
   if (run->args.n_models < 2 || b < 0) return;
@@ -205,6 +230,7 @@ static void print_text_ratios(const bench_run *run, const model_summary *sums) {
       printf("  %10.4f %8.3f  %s\n", sums[k].latency.median,
              sums[k].latency.median / sums[b].latency.median, m->path);
   }
+  print_text_kind_comparison(run, sums);
 }
 
 static void print_text(const bench_run *run, const model_summary *sums) {
