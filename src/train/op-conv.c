@@ -23,6 +23,10 @@ typedef struct conv_geom {
      gradient (k columns) only where OpenBLAS is slower (few output channels or a short
      im2col row). */
   bool tiles, tiles_data, tiles_weights;
+  /* With im2col rows too short for the tiles' columns (k not a multiple of 8: a first layer's
+     few channels), the weights' gradient is made transposed ([k, o], o columns) by the tiles
+     and transposed back once per thread. */
+  bool weights_transposed;
   /* Stride 1 with the tiles: the input's gradient is the convolution of the zero-padded output
      gradient (dpad_h x dpad_w x o) with the flipped weights, through windows, instead of a
      column gradient added back by col2im. */
@@ -51,6 +55,7 @@ static conv_geom geometry(const q8t_graph *g, const q8t_node *node) {
   geo.tiles = g->options.gemm == Q8T_GEMM_AUTO && q8t_sgemm_tiles_fits(w->o);
   geo.tiles_data = geo.tiles && q8t_sgemm_tiles_fits(geo.k);
   geo.tiles_weights = geo.tiles_data && (w->o <= 32 || geo.k < 64 || !q8t_gemm_have_blas());
+  geo.weights_transposed = geo.tiles && !geo.tiles_data;
   geo.data_windows = geo.tiles_data && !geo.pointwise && w->sh == 1 && w->sw == 1 &&
                      q8t_sgemm_tiles_fits(w->c);
 #else
@@ -359,7 +364,10 @@ static void conv_backward_task(void *arg, int32_t t, int32_t nt) {
     }
     const bool first = r0 == n0 * geo->positions;
     /* dW += dY^T * columns */
-    if (geo->tiles_weights) {
+    if (geo->weights_transposed) {
+      q8t_sgemm_tiles_here(geo->k, geo->win.o, rows, (q8t_strided){a, 1, geo->k}, dy, geo->win.o,
+                           first ? 0.0f : 1.0f, scratch + c->lay.wt, geo->win.o);
+    } else if (geo->tiles_weights) {
       q8t_sgemm_tiles_here(geo->win.o, geo->k, rows, (q8t_strided){dy, 1, geo->win.o}, a, geo->k,
                            first ? 0.0f : 1.0f, dw, geo->k);
     } else {
@@ -391,6 +399,9 @@ static void conv_backward_task(void *arg, int32_t t, int32_t nt) {
                 geo->k, 0.0f, col, geo->k, workspace);
       col2im_add(geo, col, r0, r1, dx);
     }
+  }
+  if (geo->weights_transposed && n0 < n1) {
+    transpose(scratch + c->lay.wt, geo->k, geo->win.o, dw);
   }
   if (dx != NULL && geo->data_windows) {
     backward_data_windows(geo, yt->grad, w, node->accumulate[Q8T_IN_X], n0, n1,

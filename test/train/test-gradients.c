@@ -223,6 +223,7 @@ static void conv_cases(t_rng *rng) {
       {"conv 3x3 s2 SAME 8->8 (tiles, col2im)", 7, 6, 8, 8, {3, 3, 2, 2, Q8_PADDING_SAME}, false, 2},
       {"conv 3x2 s1 VALID 16->8 (tiles, windows)", 6, 5, 16, 8, {3, 2, 1, 1, Q8_PADDING_VALID}, true, 1},
       {"conv 1x1 s1 16->8 (tiles, pointwise)", 4, 5, 16, 8, {1, 1, 1, 1, Q8_PADDING_SAME}, true, 2},
+      {"conv 3x3 s1 SAME 1->8 (tiles, weight gradient transposed)", 6, 5, 1, 8, {3, 3, 1, 1, Q8_PADDING_SAME}, true, 2},
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     q8t_graph *g = new_graph(3, cases[i].threads);
