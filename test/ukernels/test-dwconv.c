@@ -3,7 +3,27 @@
    random and listed shapes (channels around the 32-channel tile, 1x1 to 7x7 and non-square
    filters, strides, dilations, SAME/VALID padding, depth multipliers, batch > 1), zero
    points, multipliers and shifts at their extremes, 1, 2 and 3 threads. A failure prints
-   the seed and the whole case. Paths this CPU cannot run are reported as skipped. */
+   the seed and the whole case. Paths this CPU cannot run are reported as skipped; the
+   avx512vnni kernels' own source also runs on emulated intrinsics on every x86-64 machine
+   (path "avx512vnni-emulated"). */
+#if defined(__x86_64__)
+/* The AVX-512 kernels' source on plain-C intrinsics, under other names. */
+#include "ukernels/dwconv-avx512-emulation.h"
+#define q8_qs8_qc8w_dwconv_minmax_ukernel_9p32c__avx512vnni emulated_qs8_9p32c
+#define q8_qu8_dwconv_minmax_ukernel_9p32c__avx512vnni emulated_qu8_9p32c
+#define q8_qs8_qc8w_dwconv_minmax_ukernel_xp32c__avx512vnni emulated_qs8_xp32c
+#define q8_qu8_dwconv_minmax_ukernel_xp32c__avx512vnni emulated_qu8_xp32c
+#include "ukernels/qs8-qc8w-dwconv/9p32c-avx512vnni.c"
+#include "ukernels/qs8-qc8w-dwconv/xp32c-avx512vnni.c"
+#undef q8_qs8_qc8w_dwconv_minmax_ukernel_9p32c__avx512vnni
+#undef q8_qu8_dwconv_minmax_ukernel_9p32c__avx512vnni
+#undef q8_qs8_qc8w_dwconv_minmax_ukernel_xp32c__avx512vnni
+#undef q8_qu8_dwconv_minmax_ukernel_xp32c__avx512vnni
+#define HAVE_EMULATED_AVX512 1
+#else
+#define HAVE_EMULATED_AVX512 0
+#endif
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,8 +59,25 @@ static size_t output_size(const q8_depthwise_conv_2d_params *p) {
   return (size_t)p->batch * p->out_h * p->out_w * p->out_c;
 }
 
-static void check_path(q8_isa isa, const char *path, q8_threadpool *pool, int index,
-                       const dw_case *c) {
+/* The emulated AVX-512 kernel for a plan prepared for avx512vnni (NULL: none, the plan
+   runs the scalar kernel for this case). */
+static q8_qs8_dwconv_ukernel_fn emulated_kernel(const q8_depthwise_conv_2d_plan *plan,
+                                                bool is_signed) {
+#if HAVE_EMULATED_AVX512
+  if (plan->params.depth_multiplier != 1) return NULL;
+  if (plan->params.kernel_h * plan->params.kernel_w == 9)
+    return is_signed ? emulated_qs8_9p32c : emulated_qu8_9p32c;
+  return is_signed ? emulated_qs8_xp32c : emulated_qu8_xp32c;
+#else
+  (void)plan;
+  (void)is_signed;
+  return NULL;
+#endif
+}
+
+/* emulate: prepare for avx512vnni and run the emulated kernels in its place. */
+static void check_path(q8_isa isa, bool emulate, const char *path, q8_threadpool *pool,
+                       int index, const dw_case *c) {
   q8_prepare_ctx ctx;
   memset(&ctx, 0, sizeof ctx);
   ctx.isa = isa;
@@ -51,6 +88,12 @@ static void check_path(q8_isa isa, const char *path, q8_threadpool *pool, int in
                                                   &op);
   T_CHECK(s == Q8_OK, "case %d: plan failed: %s", index, ctx.message);
   if (s != Q8_OK) return;
+  if (emulate) {
+    if ((plan.kernel = emulated_kernel(&plan, c->is_signed)) == NULL) {
+      h_ctx_free(&ctx);
+      return;
+    }
+  }
   const size_t n = output_size(&c->p);
   uint8_t *got = malloc(n);
   memset(got, 0x5A, n);
@@ -73,7 +116,7 @@ static void check_path(q8_isa isa, const char *path, q8_threadpool *pool, int in
 }
 
 typedef struct paths {
-  bool avx2, avx512;
+  bool avx2, avx512, emulated_avx512;
   q8_threadpool *pools[3]; /* 1, 2, 3 threads */
 } paths;
 
@@ -91,9 +134,12 @@ static void check_case(const paths *paths, int index, dw_case *c) {
     q8_ref_depthwise_conv_2d_qu8(p, c->input, c->filter, c->folded, c->want);
   }
   for (int t = 0; t < 3; t++) {
-    check_path(Q8_ISA_SCALAR, "scalar", paths->pools[t], index, c);
-    if (paths->avx2) check_path(Q8_ISA_AVX2, "avx2", paths->pools[t], index, c);
-    if (paths->avx512) check_path(Q8_ISA_AVX512VNNI, "avx512vnni", paths->pools[t], index, c);
+    check_path(Q8_ISA_SCALAR, false, "scalar", paths->pools[t], index, c);
+    if (paths->avx2) check_path(Q8_ISA_AVX2, false, "avx2", paths->pools[t], index, c);
+    if (paths->avx512)
+      check_path(Q8_ISA_AVX512VNNI, false, "avx512vnni", paths->pools[t], index, c);
+    if (paths->emulated_avx512)
+      check_path(Q8_ISA_AVX512VNNI, true, "avx512vnni-emulated", paths->pools[t], index, c);
   }
   free(c->want);
   free(c->folded);
@@ -250,6 +296,7 @@ int main(void) {
   paths paths = {0};
   paths.avx2 = path_runs(Q8_ISA_AVX2, "avx2");
   paths.avx512 = path_runs(Q8_ISA_AVX512VNNI, "avx512vnni");
+  paths.emulated_avx512 = HAVE_EMULATED_AVX512 && q8_isa_compiled(Q8_ISA_AVX512VNNI);
   for (int t = 0; t < 3; t++) {
     q8_error error;
     T_CHECK(q8_threadpool_create(t + 1, &paths.pools[t], &error) == Q8_OK, "thread pool %d",

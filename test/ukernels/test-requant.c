@@ -2,7 +2,20 @@
    qs32-requant kernels) against src/quant/fixedpoint.h: every shift in [-31, 30] with
    accumulators and multipliers at the edges of int32 and of each rounding step (ties both
    ways), then random values; zero points and clamps at the extremes. Paths this CPU cannot
-   run are reported as skipped. */
+   run are reported as skipped; the AVX-512 kernel's own source also runs on emulated
+   intrinsics on every x86-64 machine. */
+#if defined(__x86_64__)
+#include "ukernels/dwconv-avx512-emulation.h"
+#define q8_qs32_requant_ukernel_x16__avx512vnni emulated_x16__avx512vnni
+#include "ukernels/qs32-requant/x16-avx512vnni.c"
+#undef q8_qs32_requant_ukernel_x16__avx512vnni
+/* The header's declaration of the native kernel went under the emulated name. */
+void q8_qs32_requant_ukernel_x16__avx512vnni(size_t n, const int32_t *acc,
+                                             const int32_t *multiplier, const int32_t *shift,
+                                             int32_t zero_point, int32_t out_min,
+                                             int32_t out_max, int32_t *out);
+#endif
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -126,6 +139,8 @@ int main(void) {
              &rng);
   check_path(Q8_ISA_AVX512VNNI, "q8_qs32_requant_ukernel_x16__avx512vnni",
              q8_qs32_requant_ukernel_x16__avx512vnni, &rng);
+  edge_cases(emulated_x16__avx512vnni, "x16__avx512vnni emulated");
+  random_cases(emulated_x16__avx512vnni, "x16__avx512vnni emulated", &rng);
   return t_finish();
 #else
   return t_skip("ukernels/test-requant", "no vector output stage for this architecture");

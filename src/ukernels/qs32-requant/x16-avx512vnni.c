@@ -6,17 +6,13 @@ void q8_qs32_requant_ukernel_x16__avx512vnni(size_t n, const int32_t *acc,
                                              const int32_t *multiplier, const int32_t *shift,
                                              int32_t zero_point, int32_t out_min,
                                              int32_t out_max, int32_t *out) {
-  const __m512i zero = _mm512_setzero_si512();
   const __m512i zp = _mm512_set1_epi32(zero_point);
   const __m512i lo = _mm512_set1_epi32(out_min), hi = _mm512_set1_epi32(out_max);
   for (size_t i = 0; i < n; i += 16) {
     const __mmask16 m = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
-    const __m512i s = _mm512_maskz_loadu_epi32(m, shift + i);
-    const __m512i left = _mm512_max_epi32(s, zero);
-    const __m512i right = _mm512_max_epi32(_mm512_sub_epi32(zero, s), zero);
-    const __m512i v = q8_avx512_output_stage(_mm512_maskz_loadu_epi32(m, acc + i),
-                                             _mm512_maskz_loadu_epi32(m, multiplier + i), left,
-                                             right, zp, lo, hi);
+    const q8_avx512_requant r = q8_avx512_requant_init(
+        _mm512_maskz_loadu_epi32(m, multiplier + i), _mm512_maskz_loadu_epi32(m, shift + i));
+    const __m512i v = q8_avx512_output_stage_requant(_mm512_maskz_loadu_epi32(m, acc + i), &r, zp, lo, hi);
     _mm512_mask_storeu_epi32(out + i, m, v);
   }
 }

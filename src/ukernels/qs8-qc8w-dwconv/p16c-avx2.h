@@ -17,20 +17,19 @@
 enum { P16C_MAX_REGISTER_PAIRS = 5 };
 
 typedef struct p16c_block {
-  __m256i bias_lo, bias_hi, multiplier_lo, multiplier_hi;
-  __m256i left_lo, left_hi, right_lo, right_hi;
+  __m256i bias_lo, bias_hi;
+  q8_avx2_requant requant_lo, requant_hi;
 } p16c_block;
 
+/* The block's bias and requantization constants (computed once per block and call). */
 static inline p16c_block p16c_load_block(const int32_t *header) {
   p16c_block b;
   b.bias_lo = _mm256_loadu_si256((const __m256i *)header);
   b.bias_hi = _mm256_loadu_si256((const __m256i *)(header + 8));
-  b.multiplier_lo = _mm256_loadu_si256((const __m256i *)(header + 16));
-  b.multiplier_hi = _mm256_loadu_si256((const __m256i *)(header + 24));
-  b.left_lo = _mm256_loadu_si256((const __m256i *)(header + 32));
-  b.left_hi = _mm256_loadu_si256((const __m256i *)(header + 40));
-  b.right_lo = _mm256_loadu_si256((const __m256i *)(header + 48));
-  b.right_hi = _mm256_loadu_si256((const __m256i *)(header + 56));
+  b.requant_lo = q8_avx2_requant_init(_mm256_loadu_si256((const __m256i *)(header + 16)),
+                                        _mm256_loadu_si256((const __m256i *)(header + 32)));
+  b.requant_hi = q8_avx2_requant_init(_mm256_loadu_si256((const __m256i *)(header + 24)),
+                                        _mm256_loadu_si256((const __m256i *)(header + 40)));
   return b;
 }
 
@@ -64,10 +63,8 @@ static inline __attribute__((always_inline)) void p16c_pixel(
   const __m256i zero_point = _mm256_set1_epi32(params->output_zero_point);
   const __m256i out_min = _mm256_set1_epi32(params->output_min);
   const __m256i out_max = _mm256_set1_epi32(params->output_max);
-  const __m256i lo = q8_avx2_output_stage(acc_lo, b->multiplier_lo, b->left_lo, b->right_lo,
-                                          zero_point, out_min, out_max);
-  const __m256i hi = q8_avx2_output_stage(acc_hi, b->multiplier_hi, b->left_hi, b->right_hi,
-                                          zero_point, out_min, out_max);
+  const __m256i lo = q8_avx2_output_stage_requant(acc_lo, &b->requant_lo, zero_point, out_min, out_max);
+  const __m256i hi = q8_avx2_output_stage_requant(acc_hi, &b->requant_hi, zero_point, out_min, out_max);
   /* Clamped into the 8-bit range, so the saturating packs keep every value; packssdw puts
      the channels back in order. */
   const __m256i words = _mm256_packs_epi32(lo, hi);
@@ -83,7 +80,7 @@ static inline __attribute__((always_inline)) void p16c_pixel(
 }
 
 static inline size_t p16c_block_bytes(size_t taps) {
-  return 64 * sizeof(int32_t) + (taps + 1) / 2 * 64;
+  return 48 * sizeof(int32_t) + (taps + 1) / 2 * 64;
 }
 
 /* register_weights: copy the block's weights into locals (taps is a constant <= 10 then),
@@ -96,7 +93,7 @@ static inline __attribute__((always_inline)) void p16c_dwconv(
   for (size_t c = 0; c < channels; c += 16) {
     const uint8_t *block = (const uint8_t *)packed + c / 16 * block_bytes;
     const p16c_block b = p16c_load_block((const int32_t *)block);
-    const __m256i *packed_weights = (const __m256i *)(block + 64 * sizeof(int32_t));
+    const __m256i *packed_weights = (const __m256i *)(block + 48 * sizeof(int32_t));
     __m256i local[2 * P16C_MAX_REGISTER_PAIRS];
     const __m256i *weights = packed_weights;
     if (register_weights) {

@@ -14,27 +14,26 @@
 
 enum { P32C_MAX_REGISTER_PAIRS = 5 };
 
-typedef struct p32c_block {
-  __m512i bias_lo, bias_hi, multiplier_lo, multiplier_hi;
-  __m512i left_lo, left_hi, right_lo, right_hi;
-} p32c_block;
-
 static inline __m512i p32c_load_widened(const void *row, size_t c, __mmask32 mask,
                                         bool is_signed) {
   const __m256i bytes = _mm256_maskz_loadu_epi8(mask, (const uint8_t *)row + c);
   return is_signed ? _mm512_cvtepi8_epi16(bytes) : _mm512_cvtepu8_epi16(bytes);
 }
 
+typedef struct p32c_block {
+  __m512i bias_lo, bias_hi;
+  q8_avx512_requant requant_lo, requant_hi;
+} p32c_block;
+
+/* The block's bias and requantization constants (computed once per block and call). */
 static inline p32c_block p32c_load_block(const int32_t *header) {
   p32c_block b;
   b.bias_lo = _mm512_loadu_si512(header);
   b.bias_hi = _mm512_loadu_si512(header + 16);
-  b.multiplier_lo = _mm512_loadu_si512(header + 32);
-  b.multiplier_hi = _mm512_loadu_si512(header + 48);
-  b.left_lo = _mm512_loadu_si512(header + 64);
-  b.left_hi = _mm512_loadu_si512(header + 80);
-  b.right_lo = _mm512_loadu_si512(header + 96);
-  b.right_hi = _mm512_loadu_si512(header + 112);
+  b.requant_lo = q8_avx512_requant_init(_mm512_loadu_si512(header + 32),
+                                        _mm512_loadu_si512(header + 64));
+  b.requant_hi = q8_avx512_requant_init(_mm512_loadu_si512(header + 48),
+                                        _mm512_loadu_si512(header + 80));
   return b;
 }
 
@@ -53,10 +52,8 @@ static inline __attribute__((always_inline)) void p32c_pixel(
   const __m512i zero_point = _mm512_set1_epi32(params->output_zero_point);
   const __m512i out_min = _mm512_set1_epi32(params->output_min);
   const __m512i out_max = _mm512_set1_epi32(params->output_max);
-  const __m512i lo = q8_avx512_output_stage(acc_lo, b->multiplier_lo, b->left_lo, b->right_lo,
-                                            zero_point, out_min, out_max);
-  const __m512i hi = q8_avx512_output_stage(acc_hi, b->multiplier_hi, b->left_hi, b->right_hi,
-                                            zero_point, out_min, out_max);
+  const __m512i lo = q8_avx512_output_stage_requant(acc_lo, &b->requant_lo, zero_point, out_min, out_max);
+  const __m512i hi = q8_avx512_output_stage_requant(acc_hi, &b->requant_hi, zero_point, out_min, out_max);
   /* Values are clamped into the 8-bit range: the saturating pack and the truncating
      narrowing keep them, and the pack puts channels back in order. */
   _mm256_mask_storeu_epi8(out + c, mask, _mm512_cvtepi16_epi8(_mm512_packs_epi32(lo, hi)));
@@ -68,7 +65,7 @@ static inline __mmask32 p32c_mask(size_t channels, size_t c) {
 }
 
 static inline size_t p32c_block_bytes(size_t taps) {
-  return 128 * sizeof(int32_t) + (taps + 1) / 2 * 128;
+  return 96 * sizeof(int32_t) + (taps + 1) / 2 * 128;
 }
 
 /* register_weights: copy the block's weights into locals (taps is a constant <= 10 then,
@@ -81,7 +78,7 @@ static inline __attribute__((always_inline)) void p32c_dwconv(
   for (size_t c = 0; c < channels; c += 32) {
     const uint8_t *block = (const uint8_t *)packed + c / 32 * block_bytes;
     const p32c_block b = p32c_load_block((const int32_t *)block);
-    const __m512i *packed_weights = (const __m512i *)(block + 128 * sizeof(int32_t));
+    const __m512i *packed_weights = (const __m512i *)(block + 96 * sizeof(int32_t));
     __m512i local[2 * P32C_MAX_REGISTER_PAIRS];
     const __m512i *weights = packed_weights;
     if (register_weights) {

@@ -34,10 +34,10 @@ void q8_dwconv_pack_c1(const q8_dwconv_pack_source *src, void *packed) {
   }
 }
 
-/* Per block: 4 int32 vectors (bias, multiplier, left shift, right shift), then per pair of
-   taps two halves of block int16 pairs. */
+/* Per block: 3 int32 vectors (bias, multiplier, shift), then per pair of taps two halves of
+   block int16 pairs. */
 static size_t block_bytes(size_t taps, size_t block) {
-  return 4 * block * sizeof(int32_t) + (taps + 1) / 2 * 2 * block * sizeof(int16_t);
+  return 3 * block * sizeof(int32_t) + (taps + 1) / 2 * 2 * block * sizeof(int16_t);
 }
 
 size_t q8_dwconv_packed_size_pairs(size_t channels, size_t taps, size_t block) {
@@ -54,11 +54,9 @@ static size_t pair_channel(size_t half, size_t lane) {
 
 static void pack_lane(const q8_dwconv_pack_source *src, size_t block, size_t c, size_t slot,
                       int32_t *header, int16_t *weights) {
-  const int32_t shift = src->shift[c];
   header[slot] = folded_bias(src, c);
   header[block + slot] = src->multiplier[c];
-  header[2 * block + slot] = shift > 0 ? shift : 0;
-  header[3 * block + slot] = shift > 0 ? 0 : -shift;
+  header[2 * block + slot] = src->shift[c];
   const size_t half = slot / (block / 2), lane = slot % (block / 2);
   for (size_t t = 0; t < src->taps; t += 2) {
     int16_t *pair = weights + (t + half) * block + 2 * lane;
@@ -71,7 +69,7 @@ void q8_dwconv_pack_pairs(const q8_dwconv_pack_source *src, size_t block, void *
   memset(packed, 0, q8_dwconv_packed_size_pairs(src->channels, src->taps, block));
   for (size_t b = 0; b * block < src->channels; b++) {
     uint8_t *base = (uint8_t *)packed + b * block_bytes(src->taps, block);
-    int16_t *weights = (int16_t *)(base + 4 * block * sizeof(int32_t));
+    int16_t *weights = (int16_t *)(base + 3 * block * sizeof(int32_t));
     for (size_t slot = 0; slot < block; slot++) {
       const size_t c = b * block + pair_channel(slot / (block / 2), slot % (block / 2));
       if (c < src->channels) pack_lane(src, block, c, slot, (int32_t *)base, weights);

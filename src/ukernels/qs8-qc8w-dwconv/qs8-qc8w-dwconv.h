@@ -46,7 +46,7 @@ size_t q8_dwconv_packed_size_c1(size_t channels, size_t taps);
 void q8_dwconv_pack_c1(const q8_dwconv_pack_source *src, void *packed);
 
 /* Tap-pair tiles (p16c AVX2, p32c AVX-512; block = 16 or 32 channels): per block, int32
-   bias, multiplier, left shift, right shift (block each), then per pair of taps 2 * block
+   bias, multiplier and shift (block each), then per pair of taps 2 * block
    int16 (w_t, w_t+1) in the order the kernels' unpack produces (see pack-scalar.c); an odd
    last tap pairs with a zero weight. */
 size_t q8_dwconv_packed_size_pairs(size_t channels, size_t taps, size_t block);
