@@ -20,3 +20,7 @@ Q8_TEST_PACKAGES=(libgemmlowp-dev flatbuffers-compiler libflatbuffers-dev qemu-u
 # tflite/test-armnn: Arm NN's TfLite parser and its CpuRef backend (a plugin that no package
 # depends on, so named here).
 Q8_TEST_PACKAGES+=(libarmnntfliteparser-dev libarmnn-dev libarmnn-cpuref-backend22)
+
+# Benchmark dependencies only (bench/peers.sh; the test command never needs them): the peer
+# libraries bench-peers times beside q8.
+Q8_BENCH_PACKAGES=(libdnnl-dev libxnnpack-dev libpthreadpool-dev)
