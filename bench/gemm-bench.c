@@ -1,6 +1,6 @@
 /* CONV_2D / FULLY_CONNECTED GEMM speed per kernel path (int8, per-channel): GOPS (a
-   multiply-add counts 2) of the packed path (activation packing included) on the scalar and
-   AVX-512 VNNI kernels against the reference operator, from the median of many runs' thread
+   multiply-add counts 2) of the packed path (activation packing included) on the scalar,
+   AVX2 and AVX-512 VNNI kernels against the reference operator, from the median of many runs' thread
    CPU time, one thread pinned to one core; the VNNI figure also as a share of the core's
    VNNI peak (Q8_BENCH_PEAK_GOPS, default 460: 64 MACs per cycle at 3.6 GHz).
    Not a test: numbers depend on the machine. Usage: bench-gemm [CPU] (default 0). Paths this
@@ -141,9 +141,11 @@ int main(int argc, char **argv) {
   const double peak = getenv("Q8_BENCH_PEAK_GOPS") ? atof(getenv("Q8_BENCH_PEAK_GOPS")) : 460.0;
   const bool vnni = q8_isa_compiled(Q8_ISA_AVX512VNNI) &&
                     q8_isa_runs_on(Q8_ISA_AVX512VNNI, q8_cpu_detect());
+  const bool avx2 = q8_isa_compiled(Q8_ISA_AVX2) && q8_isa_runs_on(Q8_ISA_AVX2, q8_cpu_detect());
+  if (!avx2) printf("avx2: skipped (this CPU or build lacks it)\n");
   if (!vnni) printf("avx512vnni: skipped (this CPU or build lacks it)\n");
-  printf("%-42s %9s %9s %9s %8s\n", "shape (int8, one thread)", "ref", "scalar", "vnni",
-         "of peak");
+  printf("%-42s %8s %8s %8s %8s %8s\n", "shape (int8, one thread)", "ref", "scalar", "avx2",
+         "vnni", "of peak");
   for (size_t i = 0; i < sizeof kShapes / sizeof kShapes[0]; i++) {
     setup u;
     setup_shape(&kShapes[i], &u);
@@ -152,12 +154,16 @@ int main(int argc, char **argv) {
                        p->kernel_w * p->in_c;
     const double ref = ops / median_seconds(&u, NULL, NULL) * 1e-9;
     const double scalar = gemm_gops(&u, Q8_ISA_SCALAR);
-    printf("%-42s %9.2f %9.2f", kShapes[i].name, ref, scalar);
+    printf("%-42s %8.2f %8.2f", kShapes[i].name, ref, scalar);
+    if (avx2)
+      printf(" %8.2f", gemm_gops(&u, Q8_ISA_AVX2));
+    else
+      printf(" %8s", "-");
     if (vnni) {
       const double v = gemm_gops(&u, Q8_ISA_AVX512VNNI);
-      printf(" %9.1f %7.1f%%\n", v, 100.0 * v / peak);
+      printf(" %8.1f %7.1f%%\n", v, 100.0 * v / peak);
     } else {
-      printf(" %9s %8s\n", "-", "-");
+      printf(" %8s %8s\n", "-", "-");
     }
     fflush(stdout);
     free_setup(&u);

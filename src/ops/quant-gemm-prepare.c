@@ -12,8 +12,10 @@ q8_quant_gemm_kernel q8_quant_gemm_kernel_for(q8_isa isa) {
 #if Q8_HAVE_X86_KERNELS
   if (isa == Q8_ISA_AVX512VNNI)
     return (q8_quant_gemm_kernel){q8_qs8_qc8w_gemm_minmax_ukernel_8x32c4__avx512vnni, 8, 32};
+  if (isa == Q8_ISA_AVX2)
+    return (q8_quant_gemm_kernel){q8_qs8_qc8w_gemm_minmax_ukernel_4x8c4__avx2, 4, 8};
 #endif
-  (void)isa; /* SCALAR, and paths this family has no variant for */
+  (void)isa; /* SCALAR, and paths this family has no variant for (NEON, NEONDOT) */
   return (q8_quant_gemm_kernel){q8_qs8_qc8w_gemm_minmax_ukernel_4x8c4__scalar, 4, 8};
 }
 

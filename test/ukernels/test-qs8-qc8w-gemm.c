@@ -1,7 +1,8 @@
 /* The 8-bit GEMM micro-kernels (qs8-qc8w-gemm) byte for byte against a direct evaluation of
    their contract with the reference output stage (src/ref/ref-common.h): the scalar kernel,
-   the AVX-512 VNNI kernel's own source compiled against plain-C intrinsics (every machine),
-   and the native AVX-512 VNNI kernel where the CPU runs it (reported skipped otherwise).
+   the AVX-512 VNNI kernel's own source compiled against plain-C intrinsics (every x86-64
+   machine), and the native AVX2 and AVX-512 VNNI kernels where the CPU runs them (reported
+   skipped otherwise).
    Random tiles around the tile sizes, row terms, strides, and the output stage on edge
    accumulators, multipliers and every shift from -31 to 30. */
 #include <stdio.h>
@@ -26,14 +27,17 @@ typedef struct variant {
   const char *name;
   q8_qs8_gemm_ukernel_fn fn;
   size_t mr, nr;
-  bool native_avx512vnni; /* runs only where the CPU has AVX-512 VNNI */
+  q8_isa native; /* the path whose CPU features it needs (SCALAR: none) */
 } variant;
 
 static const variant variants[] = {
-    {"4x8c4__scalar", q8_qs8_qc8w_gemm_minmax_ukernel_4x8c4__scalar, 4, 8, false},
+    {"4x8c4__scalar", q8_qs8_qc8w_gemm_minmax_ukernel_4x8c4__scalar, 4, 8, Q8_ISA_SCALAR},
 #if defined(__x86_64__)
-    {"8x32c4__avx512vnni (emulated intrinsics)", emulated_8x32c4__avx512vnni, 8, 32, false},
-    {"8x32c4__avx512vnni", q8_qs8_qc8w_gemm_minmax_ukernel_8x32c4__avx512vnni, 8, 32, true},
+    {"8x32c4__avx512vnni (emulated intrinsics)", emulated_8x32c4__avx512vnni, 8, 32,
+     Q8_ISA_SCALAR},
+    {"4x8c4__avx2", q8_qs8_qc8w_gemm_minmax_ukernel_4x8c4__avx2, 4, 8, Q8_ISA_AVX2},
+    {"8x32c4__avx512vnni", q8_qs8_qc8w_gemm_minmax_ukernel_8x32c4__avx512vnni, 8, 32,
+     Q8_ISA_AVX512VNNI},
 #endif
 };
 
@@ -209,8 +213,8 @@ int main(void) {
   int skipped = 0;
   for (size_t vi = 0; vi < sizeof variants / sizeof variants[0]; vi++) {
     const variant *v = &variants[vi];
-    if (v->native_avx512vnni && !q8_isa_runs_on(Q8_ISA_AVX512VNNI, q8_cpu_detect())) {
-      printf("SKIP: %s (this CPU lacks AVX-512 VNNI)\n", v->name);
+    if (!q8_isa_runs_on(v->native, q8_cpu_detect())) {
+      printf("SKIP: %s (this CPU cannot run the %s path)\n", v->name, q8_isa_name(v->native));
       skipped++;
       continue;
     }
@@ -223,6 +227,6 @@ int main(void) {
   const int status = t_finish();
   /* Every variant that runs passed; one the CPU cannot run is reported as skipped. */
   if (status == 0 && skipped > 0)
-    return t_skip("ukernels/test-qs8-qc8w-gemm", "native AVX-512 VNNI kernel not run (CPU lacks it)");
+    return t_skip("ukernels/test-qs8-qc8w-gemm", "a kernel this CPU cannot run was not run");
   return status;
 }

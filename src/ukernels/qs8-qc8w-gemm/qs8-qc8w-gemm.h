@@ -49,6 +49,12 @@ void q8_qs8_qc8w_gemm_minmax_ukernel_4x8c4__scalar(size_t mr, size_t nc, size_t 
                                                    const void *w, const int32_t *row_terms,
                                                    void *c, size_t c_stride,
                                                    const q8_qs8_gemm_params *params);
+/* AVX2 (vpmaddwd on int16-extended bytes): 4 rows x 8 columns, the scalar kernel's packing. */
+void q8_qs8_qc8w_gemm_minmax_ukernel_4x8c4__avx2(size_t mr, size_t nc, size_t kc,
+                                                 const uint8_t *a, size_t a_stride,
+                                                 const void *w, const int32_t *row_terms,
+                                                 void *c, size_t c_stride,
+                                                 const q8_qs8_gemm_params *params);
 /* AVX-512 VNNI (vpdpbusd): 8 rows x 32 columns, 16 zmm accumulators. */
 void q8_qs8_qc8w_gemm_minmax_ukernel_8x32c4__avx512vnni(size_t mr, size_t nc, size_t kc,
                                                         const uint8_t *a, size_t a_stride,

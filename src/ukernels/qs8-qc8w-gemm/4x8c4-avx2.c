@@ -1,0 +1,77 @@
+/* 8-bit GEMM tile for AVX2 (no VNNI), 4 rows x 8 columns over the c4 layout the scalar kernel
+   uses: per 4 bytes of K, the 8 columns' 32 weight bytes sign-extended to int16 (two ymm),
+   each row's 4 activation bytes zero-extended and repeated (one vpshufb of a broadcast), and
+   vpmaddwd, exact where vpmaddubsw would saturate. Each column accumulates in two int32
+   lanes (k pairs) that one vphaddd folds at the end; sums wrap modulo 2^32 throughout.
+   Output stage: requant-avx2.h. Contract in qs8-qc8w-gemm.h. */
+#include <immintrin.h>
+#include <string.h>
+
+#include "ukernels/qs8-qc8w-gemm/qs8-qc8w-gemm.h"
+#include "ukernels/requant-avx2.h"
+
+enum { MR = 4, NR = 8, KR = Q8_QS8_GEMM_KR };
+
+/* 4 bytes at p as [x0, x1, x2, x3] in int16, repeated over the register. */
+static inline __m256i activations(const uint8_t *p, __m256i spread) {
+  int32_t v;
+  memcpy(&v, p, sizeof v);
+  return _mm256_shuffle_epi8(_mm256_set1_epi32(v), spread);
+}
+
+void q8_qs8_qc8w_gemm_minmax_ukernel_4x8c4__avx2(size_t mr, size_t nc, size_t kc,
+                                                 const uint8_t *a, size_t a_stride,
+                                                 const void *w, const int32_t *row_terms,
+                                                 void *c, size_t c_stride,
+                                                 const q8_qs8_gemm_params *params) {
+  /* Rows past mr repeat the last one: computed, never stored. */
+  const uint8_t *rows[MR];
+  for (size_t i = 0; i < MR; i++) rows[i] = a + (i < mr ? i : mr - 1) * a_stride;
+  /* Byte b of each 8-byte group goes to int16 lane b (index 0x80: zero). */
+  const __m256i spread = _mm256_setr_epi8(0, -128, 1, -128, 2, -128, 3, -128, 0, -128, 1, -128,
+                                          2, -128, 3, -128, 0, -128, 1, -128, 2, -128, 3, -128,
+                                          0, -128, 1, -128, 2, -128, 3, -128);
+  const uint8_t *panel = w;
+  const uint8_t *weights = panel + NR * sizeof(int32_t);
+  __m256i acc[MR][2];
+  for (size_t i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm256_setzero_si256();
+  for (size_t k = 0; k < kc; k += KR, weights += NR * KR) {
+    const __m256i wv = _mm256_loadu_si256((const __m256i *)(const void *)weights);
+    const __m256i w03 = _mm256_cvtepi8_epi16(_mm256_castsi256_si128(wv));      /* columns 0-3 */
+    const __m256i w47 = _mm256_cvtepi8_epi16(_mm256_extracti128_si256(wv, 1)); /* columns 4-7 */
+    for (size_t i = 0; i < MR; i++) {
+      const __m256i x = activations(rows[i] + k, spread);
+      acc[i][0] = _mm256_add_epi32(acc[i][0], _mm256_madd_epi16(x, w03));
+      acc[i][1] = _mm256_add_epi32(acc[i][1], _mm256_madd_epi16(x, w47));
+    }
+  }
+  const __m256i bias = _mm256_loadu_si256((const __m256i *)(const void *)panel);
+  const q8_avx2_requant requant = q8_avx2_requant_init(
+      _mm256_loadu_si256((const __m256i *)(const void *)weights),
+      _mm256_loadu_si256((const __m256i *)(const void *)(weights + NR * sizeof(int32_t))));
+  const __m256i zero_point = _mm256_set1_epi32(params->output_zero_point);
+  const __m256i out_min = _mm256_set1_epi32(params->output_min);
+  const __m256i out_max = _mm256_set1_epi32(params->output_max);
+  /* The low byte of each int32, gathered into the low 4 bytes of each 128-bit lane. */
+  const __m256i low_bytes = _mm256_setr_epi8(0, 4, 8, 12, -128, -128, -128, -128, -128, -128,
+                                             -128, -128, -128, -128, -128, -128, 0, 4, 8, 12,
+                                             -128, -128, -128, -128, -128, -128, -128, -128,
+                                             -128, -128, -128, -128);
+  for (size_t i = 0; i < mr; i++) {
+    /* vphaddd gives [c0 c1 c4 c5 | c2 c3 c6 c7]; the permute puts the columns in order. */
+    __m256i sum = _mm256_permute4x64_epi64(_mm256_hadd_epi32(acc[i][0], acc[i][1]),
+                                           _MM_SHUFFLE(3, 1, 2, 0));
+    sum = _mm256_add_epi32(sum, bias);
+    if (row_terms != NULL) sum = _mm256_add_epi32(sum, _mm256_set1_epi32(row_terms[i]));
+    const __m256i v =
+        _mm256_shuffle_epi8(q8_avx2_output_stage_requant(sum, &requant, zero_point, out_min,
+                                                         out_max),
+                            low_bytes);
+    const uint32_t lo = (uint32_t)_mm256_extract_epi32(v, 0);
+    const uint32_t hi = (uint32_t)_mm256_extract_epi32(v, 4);
+    uint8_t bytes[NR];
+    memcpy(bytes, &lo, 4);
+    memcpy(bytes + 4, &hi, 4);
+    memcpy((uint8_t *)c + i * c_stride, bytes, nc);
+  }
+}
