@@ -21,10 +21,17 @@ enum { COEF_SCALE, COEF_SHIFT, COEF_MEAN, COEF_INV_STD, COEF_DBETA, COEF_DGAMMA,
 
 static size_t coef_offset(int32_t c) { return q8t_align_floats((size_t)c * 4); }
 
+/* Sums run in float over blocks of BLOCK_ROWS rows (vectorized across channels, in L1), each
+   block's sums then added in double: a block's rounding error stays that of 32 terms, and
+   the double sums keep the long sums over the batch exact enough. */
+enum { BLOCK_ROWS = 32 };
+static size_t block_offset(int32_t c) {
+  return coef_offset(c) + q8t_align_floats((size_t)COEF_COUNT * c);
+}
 static size_t bn_scratch(const q8t_graph *g, const q8t_node *node) {
   const q8t_tensor *x = &g->tensors[node->inputs[Q8T_IN_X]];
   const int32_t c = x->dims[x->rank - 1];
-  return coef_offset(c) + (size_t)COEF_COUNT * c;
+  return block_offset(c) + 2 * (size_t)c;
 }
 
 static double *partials(const bn_ctx *b, int32_t t) { return (double *)b->g->scratch[t]; }
@@ -38,22 +45,44 @@ static bn_ctx context(q8t_graph *g, q8t_node *node) {
   return (bn_ctx){g, node, (int64_t)(q8t_tensor_count(x) / (size_t)c), c};
 }
 
-/* Sum and sum of squares of each channel over this thread's rows. */
+/* This thread's float block sums (two arrays of c floats). */
+static float *block_sums(const bn_ctx *b, int32_t t) {
+  return b->g->scratch[t] + block_offset(b->c);
+}
+
+/* Adds the block sums a[0 .. c), a[c .. 2c) into the doubles and clears them. */
+static void flush_blocks(float *a, double *sum, int32_t c) {
+  for (int32_t i = 0; i < 2 * c; i++) {
+    sum[i] += a[i];
+    a[i] = 0.0f;
+  }
+}
+
+/* Sum and sum of squares of each channel's x - shift over this thread's rows, shift being
+   the moving mean: near the batch's mean once training has run a little, so that the
+   variance's subtraction (E[v^2] - E[v]^2) loses little. */
 static void moments_task(void *arg, int32_t t, int32_t nt) {
   const bn_ctx *b = arg;
+  const int32_t c = b->c;
   const float *x = q8t_input_tensor(b->g, b->node, Q8T_IN_X)->data;
-  double *sum = partials(b, t), *sq = sum + b->c;
-  memset(sum, 0, 2 * (size_t)b->c * sizeof *sum);
+  const float *shift = q8t_state_tensor(b->g, b->node, Q8T_BN_MOVING_MEAN)->data;
+  double *sum = partials(b, t);
+  float *block = block_sums(b, t);
+  memset(sum, 0, 2 * (size_t)c * sizeof *sum);
+  memset(block, 0, 2 * (size_t)c * sizeof *block);
   int64_t r0, r1;
   q8t_split(b->rows, t, nt, &r0, &r1);
   for (int64_t r = r0; r < r1; r++) {
-    const float *row = x + (size_t)r * b->c;
-    for (int32_t i = 0; i < b->c; i++) {
-      const double v = row[i];
-      sum[i] += v;
-      sq[i] += v * v;
+    const float *row = x + (size_t)r * c;
+    float *restrict s = block, *restrict q = block + c;
+    for (int32_t i = 0; i < c; i++) {
+      const float v = row[i] - shift[i];
+      s[i] += v;
+      q[i] += v * v;
     }
+    if ((r - r0) % BLOCK_ROWS == BLOCK_ROWS - 1) flush_blocks(block, sum, c);
   }
+  flush_blocks(block, sum, c);
 }
 
 /* Batch statistics into the saved tensors, moving averages updated. */
@@ -72,8 +101,8 @@ static void batch_statistics(bn_ctx *b) {
       sum += partials(b, t)[i];
       sq += partials(b, t)[b->c + i];
     }
-    const double m = sum / n;
-    double var = sq / n - m * m;
+    const double shifted = sum / n, m = moving_mean[i] + shifted;
+    double var = sq / n - shifted * shifted;
     if (var < 0.0) var = 0.0; /* rounding, when the channel is constant */
     mean[i] = (float)m;
     inv_std[i] = (float)(1.0 / sqrt(var + eps));
@@ -132,23 +161,29 @@ static void bn_forward(q8t_graph *g, q8t_node *node) {
 /* Masks dy by the fused activation, then sums dy and dy * xhat per channel. */
 static void grad_sums_task(void *arg, int32_t t, int32_t nt) {
   const bn_ctx *b = arg;
+  const int32_t c = b->c;
   const float *x = q8t_input_tensor(b->g, b->node, Q8T_IN_X)->data;
   const q8t_tensor *yt = q8t_output_tensor(b->g, b->node);
   const float *mean = coef(b, COEF_MEAN), *inv_std = coef(b, COEF_INV_STD);
-  double *sum_dy = partials(b, t), *sum_dy_xhat = sum_dy + b->c;
-  memset(sum_dy, 0, 2 * (size_t)b->c * sizeof *sum_dy);
+  double *sums = partials(b, t);
+  float *block = block_sums(b, t);
+  memset(sums, 0, 2 * (size_t)c * sizeof *sums);
+  memset(block, 0, 2 * (size_t)c * sizeof *block);
   int64_t r0, r1;
   q8t_split(b->rows, t, nt, &r0, &r1);
   for (int64_t r = r0; r < r1; r++) {
-    const size_t at = (size_t)r * b->c;
+    const size_t at = (size_t)r * c;
     float *dy = yt->grad + at;
-    q8t_activation_grad_span(b->node->attrs.activation, yt->data + at, dy, (size_t)b->c);
-    for (int32_t i = 0; i < b->c; i++) {
+    q8t_activation_grad_span(b->node->attrs.activation, yt->data + at, dy, (size_t)c);
+    float *restrict s = block, *restrict sx = block + c;
+    for (int32_t i = 0; i < c; i++) {
       const float xhat = (x[at + i] - mean[i]) * inv_std[i];
-      sum_dy[i] += dy[i];
-      sum_dy_xhat[i] += (double)dy[i] * xhat;
+      s[i] += dy[i];
+      sx[i] += dy[i] * xhat;
     }
+    if ((r - r0) % BLOCK_ROWS == BLOCK_ROWS - 1) flush_blocks(block, sums, c);
   }
+  flush_blocks(block, sums, c);
 }
 
 /* Training: dx = gamma * inv_std * (dy - mean(dy) - xhat * mean(dy * xhat));
