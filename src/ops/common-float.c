@@ -22,6 +22,13 @@ void q8_f32_kernels_for(q8_isa isa, q8_f32_kernels *k) {
     k->nr = 16;
     k->dwconv = q8_f32_dwconv_minmax_ukernel_c8__avx2;
   }
+#elif Q8_HAVE_ARM_KERNELS
+  if (isa == Q8_ISA_NEON || isa == Q8_ISA_NEONDOT) {
+    k->gemm = q8_f32_gemm_minmax_ukernel_4x16__neon;
+    k->mr = 4;
+    k->nr = 16;
+    k->dwconv = q8_f32_dwconv_minmax_ukernel_c4__neon;
+  }
 #else
   (void)isa;
 #endif

@@ -13,7 +13,8 @@
 
 #define TOLERANCE 1e-5
 
-static const q8_isa isas[] = {Q8_ISA_REF, Q8_ISA_SCALAR, Q8_ISA_AVX2, Q8_ISA_AVX512VNNI};
+static const q8_isa isas[] = {Q8_ISA_REF,        Q8_ISA_SCALAR, Q8_ISA_AVX2,
+                             Q8_ISA_AVX512VNNI, Q8_ISA_NEON,   Q8_ISA_NEONDOT};
 static q8_threadpool *pools[3]; /* 1, 2 and 3 threads */
 
 static float *random_floats(t_rng *rng, size_t n) {

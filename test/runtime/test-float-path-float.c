@@ -211,7 +211,8 @@ static void build(fgraph *g) {
   g->graph.outputs = &g->io[1];
 }
 
-static const q8_isa paths[] = {Q8_ISA_REF, Q8_ISA_SCALAR, Q8_ISA_AVX2, Q8_ISA_AVX512VNNI};
+static const q8_isa paths[] = {Q8_ISA_REF,        Q8_ISA_SCALAR, Q8_ISA_AVX2,
+                               Q8_ISA_AVX512VNNI, Q8_ISA_NEON,   Q8_ISA_NEONDOT};
 
 int main(void) {
   t_rng rng = {t_seed(55)};

@@ -30,5 +30,10 @@ void q8_f32_dwconv_minmax_ukernel_c8__avx2(size_t channels, size_t taps,
                                            const float *const *input, const float *weights,
                                            const float *bias, float *output,
                                            const q8_f32_minmax_params *params);
+/* AArch64 Advanced SIMD, 4 channels per vector. */
+void q8_f32_dwconv_minmax_ukernel_c4__neon(size_t channels, size_t taps,
+                                           const float *const *input, const float *weights,
+                                           const float *bias, float *output,
+                                           const q8_f32_minmax_params *params);
 
 #endif

@@ -39,5 +39,9 @@ void q8_f32_gemm_minmax_ukernel_8x32__avx512vnni(size_t mr, size_t nc, size_t kc
 void q8_f32_gemm_minmax_ukernel_6x16__avx2(size_t mr, size_t nc, size_t kc, const float *a,
                                            size_t a_stride, const float *w, float *c,
                                            size_t c_stride, const q8_f32_minmax_params *params);
+/* AArch64 Advanced SIMD (the neon and neondot paths): MR 4, NR 16. */
+void q8_f32_gemm_minmax_ukernel_4x16__neon(size_t mr, size_t nc, size_t kc, const float *a,
+                                           size_t a_stride, const float *w, float *c,
+                                           size_t c_stride, const q8_f32_minmax_params *params);
 
 #endif
