@@ -19,11 +19,17 @@ enum { P16C_MAX_REGISTER_PAIRS = 5 };
 typedef struct p16c_block {
   __m256i bias_lo, bias_hi;
   q8_avx2_requant requant_lo, requant_hi;
+  /* From the params, in locals: the output's byte stores could alias *params. */
+  __m256i zero_point, out_min, out_max;
 } p16c_block;
 
 /* The block's bias and requantization constants (computed once per block and call). */
-static inline p16c_block p16c_load_block(const int32_t *header) {
+static inline p16c_block p16c_load_block(const int32_t *header,
+                                         const q8_qs8_dwconv_params *params) {
   p16c_block b;
+  b.zero_point = _mm256_set1_epi32(params->output_zero_point);
+  b.out_min = _mm256_set1_epi32(params->output_min);
+  b.out_max = _mm256_set1_epi32(params->output_max);
   b.bias_lo = _mm256_loadu_si256((const __m256i *)header);
   b.bias_hi = _mm256_loadu_si256((const __m256i *)(header + 8));
   b.requant_lo = q8_avx2_requant_init(_mm256_loadu_si256((const __m256i *)(header + 16)),
@@ -51,7 +57,7 @@ static inline __m256i p16c_load_widened(const void *row, size_t c, size_t n, boo
    lo / hi half. */
 static inline __attribute__((always_inline)) void p16c_pixel(
     const void *const *in, size_t taps, const __m256i *weights, const p16c_block *b, size_t c,
-    size_t n, uint8_t *out, const q8_qs8_dwconv_params *params, bool is_signed) {
+    size_t n, uint8_t *out, bool is_signed) {
   __m256i acc_lo = b->bias_lo, acc_hi = b->bias_hi;
   for (size_t t = 0; t < taps; t += 2) {
     const __m256i x0 = p16c_load_widened(in[t], c, n, is_signed);
@@ -60,11 +66,10 @@ static inline __attribute__((always_inline)) void p16c_pixel(
     acc_lo = _mm256_add_epi32(acc_lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(x0, x1), weights[t]));
     acc_hi = _mm256_add_epi32(acc_hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(x0, x1), weights[t + 1]));
   }
-  const __m256i zero_point = _mm256_set1_epi32(params->output_zero_point);
-  const __m256i out_min = _mm256_set1_epi32(params->output_min);
-  const __m256i out_max = _mm256_set1_epi32(params->output_max);
-  const __m256i lo = q8_avx2_output_stage_requant(acc_lo, &b->requant_lo, zero_point, out_min, out_max);
-  const __m256i hi = q8_avx2_output_stage_requant(acc_hi, &b->requant_hi, zero_point, out_min, out_max);
+  const __m256i lo = q8_avx2_output_stage_requant(acc_lo, &b->requant_lo, b->zero_point,
+                                                  b->out_min, b->out_max);
+  const __m256i hi = q8_avx2_output_stage_requant(acc_hi, &b->requant_hi, b->zero_point,
+                                                  b->out_min, b->out_max);
   /* Clamped into the 8-bit range, so the saturating packs keep every value; packssdw puts
      the channels back in order. */
   const __m256i words = _mm256_packs_epi32(lo, hi);
@@ -92,7 +97,7 @@ static inline __attribute__((always_inline)) void p16c_dwconv(
   const size_t block_bytes = p16c_block_bytes(taps);
   for (size_t c = 0; c < channels; c += 16) {
     const uint8_t *block = (const uint8_t *)packed + c / 16 * block_bytes;
-    const p16c_block b = p16c_load_block((const int32_t *)block);
+    const p16c_block b = p16c_load_block((const int32_t *)block, params);
     const __m256i *packed_weights = (const __m256i *)(block + 48 * sizeof(int32_t));
     __m256i local[2 * P16C_MAX_REGISTER_PAIRS];
     const __m256i *weights = packed_weights;
@@ -105,11 +110,11 @@ static inline __attribute__((always_inline)) void p16c_dwconv(
     if (n >= 16) {
       for (size_t px = 0; px < pixels; px++)
         p16c_pixel(input + px * taps, taps, weights, &b, c, 16,
-                   (uint8_t *)output + px * output_stride, params, is_signed);
+                   (uint8_t *)output + px * output_stride, is_signed);
     } else {
       for (size_t px = 0; px < pixels; px++)
         p16c_pixel(input + px * taps, taps, weights, &b, c, n,
-                   (uint8_t *)output + px * output_stride, params, is_signed);
+                   (uint8_t *)output + px * output_stride, is_signed);
     }
   }
 }
