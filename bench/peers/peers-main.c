@@ -21,14 +21,18 @@
 typedef struct options {
   int runs, warmup, threads;
   bool layers, verbose, want[MAX_RUNNERS];
+  bool thread_clock; /* time the calling thread's CPU time instead of wall time */
   int layer_types; /* 1: int8, 2: float, 3: both */
+  const char *only; /* layers whose name contains this (NULL: all) */
 } options;
 
 static const char *runner_names[MAX_RUNNERS] = {"q8", "onednn", "xnnpack"};
 
-static double now_ms(void) {
+/* Wall time, or the calling thread's CPU time (--clock thread: robust on a loaded machine, and
+   complete with one thread per library, where each does all its work on the calling thread). */
+static double now_ms(bool thread_clock) {
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(thread_clock ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC, &ts);
   return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
@@ -102,9 +106,9 @@ static void run_model(const char *label, const uint8_t *file, size_t size, const
   for (int i = 0; i < o->runs; i++)
     for (int r = 0; r < MAX_RUNNERS; r++) {
       if (!ready[r]) continue;
-      const double t0 = now_ms();
+      const double t0 = now_ms(o->thread_clock);
       if (!runners[r].invoke(runners[r].state)) ready[r] = false;
-      times[r * o->runs + i] = now_ms() - t0;
+      times[r * o->runs + i] = now_ms(o->thread_clock) - t0;
     }
   for (int r = 0; r < MAX_RUNNERS; r++) {
     if (!ready[r]) continue;
@@ -146,8 +150,11 @@ done:
 static int usage(FILE *f, int code) {
   fprintf(f,
           "usage: bench-peers [options] MODEL.tflite...\n"
-          "       bench-peers [options] --layers [--type int8|float|both]\n"
+          "       bench-peers [options] --layers [--type int8|float|both] [--only TEXT]\n"
           "  Times q8, oneDNN and XNNPACK on the same networks, interleaved; ratios = peer / q8.\n"
+"  --clock C      wall (default) or thread: the calling thread's CPU time, for a loaded\n"
+          "                 machine (only meaningful with --threads 1)\n"
+          "  --only TEXT    with --layers: only the shapes whose name contains TEXT\n"
           "  --runs N       timed invokes per library (default 30; the median is reported)\n"
           "  --warmup N     untimed invokes first (default 3)\n"
           "  --threads N    threads per library (default 1: oneDNN's OpenMP set to 1, XNNPACK\n"
@@ -194,6 +201,10 @@ int main(int argc, char **argv) {
     else if (strcmp(a, "--warmup") == 0 && has_value && parse_int(argv[i + 1], 0, &o.warmup)) i++;
     else if (strcmp(a, "--threads") == 0 && has_value && parse_int(argv[i + 1], 1, &o.threads)) i++;
     else if (strcmp(a, "--peers") == 0 && has_value && parse_peers(argv[i + 1], &o)) i++;
+    else if (strcmp(a, "--only") == 0 && has_value) o.only = argv[++i];
+    else if (strcmp(a, "--clock") == 0 && has_value && (strcmp(argv[i + 1], "wall") == 0 ||
+                                                         strcmp(argv[i + 1], "thread") == 0))
+      o.thread_clock = strcmp(argv[++i], "thread") == 0;
     else if (strcmp(a, "--type") == 0 && has_value) {
       const char *t = argv[++i];
       o.layer_types = strcmp(t, "int8") == 0 ? 1 : strcmp(t, "float") == 0 ? 2 : strcmp(t, "both") == 0 ? 3 : 0;
@@ -207,14 +218,15 @@ int main(int argc, char **argv) {
     }
   }
   if (!o.layers && first_model == argc) return usage(stderr, 2);
-  printf("bench-peers: %d thread(s) per library, median of %d runs after %d warm-up, interleaved; "
-         "x q8 = peer time / q8 time (above 1: q8 faster)\n",
-         o.threads, o.runs, o.warmup);
+  printf("bench-peers: %d thread(s) per library, median %s time of %d runs after %d warm-up, "
+         "interleaved; x q8 = peer time / q8 time (above 1: q8 faster)\n",
+         o.threads, o.thread_clock ? "thread CPU" : "wall", o.runs, o.warmup);
   print_header();
   if (o.layers) {
     for (int i = 0; i < peer_layer_shape_count; i++)
       for (int f = 0; f < 2; f++) {
         if (!(o.layer_types & (1 << f))) continue;
+        if (o.only && !strstr(peer_layer_shapes[i].name, o.only)) continue;
         uint8_t *file = NULL;
         size_t size = 0;
         q8_error error = {{0}};
