@@ -27,8 +27,9 @@ q8_status q8_prepare_pad_float(q8_prepare_ctx *, const q8_node *, q8_tensor *, q
 q8_status q8_prepare_softmax_float(q8_prepare_ctx *, const q8_node *, q8_tensor *,
                                    q8_op_plan *);
 
-/* The float kernels of one ISA path. Q8_ISA_REF and paths without float kernels of their
-   own (NEON, and SCALAR) run the portable scalar kernels: plain loops in float. */
+/* The float kernels of one ISA path: AVX-512, AVX2 or NEON tiles for those paths (NEONDOT
+   shares NEON's); Q8_ISA_REF and SCALAR run the portable scalar kernels, plain loops in
+   float (there is no separate float reference operator). */
 typedef struct q8_f32_kernels {
   q8_f32_gemm_ukernel_fn gemm;
   size_t mr, nr;
