@@ -1,6 +1,9 @@
 /* Training speed of the float engine: images per second of full training steps (forward,
    backward, SGD) on random images, per model, thread count and matrix-product backend, with
-   the 2-thread / 1-thread ratio measured in the same run. --profile adds each node's forward
+   the 2-thread / 1-thread ratio measured in the same run. --qat times the quantization-aware
+   phase instead (q8t_qat_prepare: folded batch norms and fake quantization from the first
+   step), before the batch-norm freeze (the folded layers run twice for the batch statistics)
+   or, with --qat-frozen, after it. --profile adds each node's forward
    and backward time. --pin runs n threads on CPUs 0 .. n-1 only (Linux; bench/train-speed.sh
    uses it). On a shared machine the wall time counts other processes' turns on the CPUs too:
    the CPU time per step (all threads) is printed beside it, and with one thread it is the
@@ -18,6 +21,7 @@
 #include "train/models.h"
 #include "train/ops.h"
 #include "train/optimizer.h"
+#include "train/qat.h"
 #include "train/rng.h"
 #include "train/trainer.h"
 
@@ -32,6 +36,7 @@ typedef struct config {
   q8t_isa isa;
   bool profile;
   bool pin;
+  bool qat, qat_frozen;
 } config;
 
 static double clock_seconds(clockid_t clock) {
@@ -46,6 +51,7 @@ static void usage(void) {
   fprintf(stderr,
           "usage: train-speed [--model NAME]... [--threads N]... [--batch 64] [--seconds 10]\n"
           "                   [--gemm auto|portable] [--isa auto|scalar|avx2] [--profile] [--pin]\n"
+          "                   [--qat | --qat-frozen]\n"
           "models: fm-cnn fm-mobilenet fm-resnet (default: fm-cnn fm-mobilenet); threads "
           "default 1 and 2\n");
   exit(2);
@@ -62,6 +68,11 @@ static config parse(int argc, char **argv) {
     }
     if (strcmp(a, "--pin") == 0) {
       c.pin = true;
+      continue;
+    }
+    if (strcmp(a, "--qat") == 0 || strcmp(a, "--qat-frozen") == 0) {
+      c.qat = true;
+      c.qat_frozen = strcmp(a, "--qat-frozen") == 0;
       continue;
     }
     if (v == NULL) usage();
@@ -153,6 +164,16 @@ static int run(const config *c, const char *model, int threads, double *images_p
     q8t_graph_free(g);
     return 1;
   }
+  if (c->qat) {
+    q8t_qat_options qo = q8t_qat_defaults();
+    qo.quant_delay = 0;
+    if (c->qat_frozen) qo.bn_freeze_step = qo.range_freeze_step = 0;
+    if (q8t_qat_prepare(g, &qo, &err) != Q8_OK) {
+      fprintf(stderr, "%s: %s\n", model, err.message);
+      q8t_graph_free(g);
+      return 1;
+    }
+  }
   /* Random images and labels: the speed does not depend on the values. */
   const int64_t count = 4 * (int64_t)c->batch;
   uint8_t *pixels = malloc((size_t)count * 28 * 28), *labels = malloc((size_t)count);
@@ -179,9 +200,9 @@ static int run(const config *c, const char *model, int threads, double *images_p
   const double cpu = cpu_now() - cpu_start;
   *images_per_second = (double)steps * c->batch / elapsed;
   printf(
-      "%-13s threads %d  %-8s %-6s batch %d: %7.1f images/s  %7.2f ms/step  cpu %7.2f "
+      "%-13s %-10s threads %d  %-8s %-6s batch %d: %7.1f images/s  %7.2f ms/step  cpu %7.2f "
       "ms/step  (%lld steps, %.1f MiB)\n",
-      model, threads, q8t_gemm_backend_name(c->gemm), q8t_isa_name(g->isa), c->batch,
+      model, c->qat_frozen ? "qat-frozen" : c->qat ? "qat" : "float", threads, q8t_gemm_backend_name(c->gemm), q8t_isa_name(g->isa), c->batch,
       *images_per_second, 1e3 * elapsed / (double)steps, 1e3 * cpu / (double)steps,
       (long long)steps, (double)q8t_graph_memory_bytes(g) / (1 << 20));
   if (times != NULL) {

@@ -2,7 +2,9 @@
 # Training speed of the float engine, pinned (n threads on CPUs 0 .. n-1), batch 64, 1 and 2
 # threads with the 2 / 1 ratio from the same run, OpenBLAS and the portable matrix product.
 # Usage: bench/train-speed.sh [BUILD_DIR] [extra train-speed arguments: --profile,
-# --model fm-resnet, --seconds 20, --isa scalar, ...]. Builds the bench first.
+# --model fm-resnet, --seconds 20, --isa scalar, --qat, --qat-frozen, ...]. Builds the bench
+# first. On a shared machine compare the "cpu ms/step" column (the wall time counts other
+# processes' turns).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build="${1:-build}"
