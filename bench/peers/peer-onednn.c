@@ -1,7 +1,7 @@
 /* bench-peers: the network rebuilt with oneDNN 2.6 primitives (C API): convolution (int8:
    s8/u8 source, s8 weights in the layout oneDNN picks, per-channel output scales, source and
-   destination zero points, an eltwise clip post-op for the fused activation), matmul for
-   FULLY_CONNECTED, binary add (scales, then an eltwise linear post-op for the zero points),
+   destination zero points, an eltwise clip post-op for the fused activation), inner product
+   for FULLY_CONNECTED, binary add (scales, then an eltwise linear post-op for the zero points),
    pooling (also MEAN), concat, softmax (float). Activations stay NHWC (oneDNN's int8 layout;
    float convolutions may prefer blocked layouts that would need reorders between layers), one
    buffer per tensor, RESHAPE and SQUEEZE alias their input. */
@@ -173,11 +173,13 @@ static dnnl_memory_t packed_weights(dnn_build *b, dnnl_primitive_desc_t pd,
   return ok(b, st, "weights reorder") ? to : NULL;
 }
 
-/* Output scales, zero points and the fused activation of a quantized convolution or matmul
-   (scale_mask: the destination's channel dimension); for float only the activation. */
+/* Output scales, zero points and the fused activation of a quantized convolution or inner
+   product (scale_mask: the destination's channel dimension); for float only the activation.
+   zero_point_attrs: source and destination zero points as oneDNN attributes (convolution);
+   otherwise the destination's is a linear post-op and the source's the caller's business. */
 static dnnl_primitive_attr_t quantized_attr(const q8_tensor *in, const q8_tensor *w,
                                             const q8_tensor *out, int32_t channels, int scale_mask,
-                                            q8_activation act) {
+                                            q8_activation act, bool zero_point_attrs) {
   dnnl_primitive_attr_t attr = NULL;
   dnnl_post_ops_t po = NULL;
   if (dnnl_primitive_attr_create(&attr) != dnnl_success) return NULL;
@@ -195,13 +197,18 @@ static dnnl_primitive_attr_t quantized_attr(const q8_tensor *in, const q8_tensor
     dnnl_primitive_attr_set_output_scales(attr, channels, scale_mask, scales);
     free(scales);
     const int32_t zin = peer_zero_point(in), zout = peer_zero_point(out);
-    if (zin) dnnl_primitive_attr_set_zero_points(attr, DNNL_ARG_SRC, 1, 0, &zin);
-    if (zout) dnnl_primitive_attr_set_zero_points(attr, DNNL_ARG_DST, 1, 0, &zout);
     int32_t lo, hi;
     peer_act_bounds_q(out, act, &lo, &hi);
+    if (zero_point_attrs) {
+      if (zin) dnnl_primitive_attr_set_zero_points(attr, DNNL_ARG_SRC, 1, 0, &zin);
+      if (zout) dnnl_primitive_attr_set_zero_points(attr, DNNL_ARG_DST, 1, 0, &zout);
+    } else {
+      dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_linear, 1.0f, (float)zout);
+    }
+    const int32_t shift = zero_point_attrs ? zout : 0; /* the clamp comes before the zero point */
     if (act != Q8_ACT_NONE)
-      dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_clip, (float)(lo - zout),
-                                   (float)(hi - zout));
+      dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_clip, (float)(lo - shift),
+                                   (float)(hi - shift));
   }
   dnnl_primitive_attr_set_post_ops(attr, po);
   dnnl_post_ops_destroy(po);
@@ -290,7 +297,7 @@ static bool conv(dnn_build *b) {
                                                         strides, dil, pad_l, pad_r),
           "convolution descriptor"))
     return false;
-  dnnl_primitive_attr_t attr = quantized_attr(in, w, out, oc, 1 << 1, o->activation);
+  dnnl_primitive_attr_t attr = quantized_attr(in, w, out, oc, 1 << 1, o->activation, true);
   dnnl_primitive_desc_t pd = NULL;
   const dnnl_status_t st = dnnl_primitive_desc_create(&pd, &desc, attr, b->s->engine, NULL);
   dnnl_primitive_attr_destroy(attr);
@@ -302,32 +309,46 @@ static bool conv(dnn_build *b) {
   return add_weighted_step(b, pd, mds, wbuf);
 }
 
-/* FULLY_CONNECTED as matmul: [rows, K] x [K, N] (TFLite's [N, K] weights read as "ba"). */
+/* FULLY_CONNECTED as an inner product ([rows, K] by TFLite's [N, K] weights, "oi"). oneDNN's
+   inner product takes no zero points: the source's is folded into the bias (as TFLite does:
+   bias - z_in * sum_k w[n][k]; the weights are constant), the destination's is a linear
+   post-op, then the activation's clamp. */
 static bool fully_connected(dnn_build *b) {
   const q8_tensor *in = peer_in(&b->at, 0), *w = peer_in(&b->at, 1), *out = peer_out(&b->at);
   const int64_t k = w->dims[1], n = w->dims[0], rows = (int64_t)(q8_tensor_elements(in) / (size_t)k);
   const bool is_float = in->type == Q8_TYPE_FLOAT32;
+  const bool has_bias = b->at.n->n_inputs > 2 && b->at.n->inputs[2] >= 0;
+  if (!is_float && !has_bias) return false; /* the folded zero point needs a bias */
   const dnnl_data_type_t wt = is_float ? dnnl_f32 : dnnl_s8;
-  const dnnl_dims_t sd = {rows, k}, wdims = {k, n}, dd = {rows, n}, bd = {1, n};
+  const dnnl_dims_t sd = {rows, k}, wdims = {n, k}, dd = {rows, n}, bd = {n};
   dnnl_memory_desc_t src_md, w_any, w_user, dst_md, bias_md;
   dnnl_memory_desc_init_by_tag(&src_md, 2, sd, dtype(in->type), dnnl_ab);
   dnnl_memory_desc_init_by_tag(&w_any, 2, wdims, wt, dnnl_format_tag_any);
-  dnnl_memory_desc_init_by_tag(&w_user, 2, wdims, wt, dnnl_ba);
+  dnnl_memory_desc_init_by_tag(&w_user, 2, wdims, wt, dnnl_oi);
   dnnl_memory_desc_init_by_tag(&dst_md, 2, dd, dtype(out->type), dnnl_ab);
-  dnnl_memory_desc_init_by_tag(&bias_md, 2, bd, is_float ? dnnl_f32 : dnnl_s32, dnnl_ab);
-  const bool has_bias = b->at.n->n_inputs > 2 && b->at.n->inputs[2] >= 0;
-  dnnl_matmul_desc_t desc;
-  if (!ok(b, dnnl_matmul_desc_init(&desc, &src_md, &w_any, has_bias ? &bias_md : NULL, &dst_md),
-          "matmul descriptor"))
+  dnnl_memory_desc_init_by_tag(&bias_md, 1, bd, is_float ? dnnl_f32 : dnnl_s32, dnnl_a);
+  dnnl_inner_product_desc_t desc;
+  if (!ok(b, dnnl_inner_product_forward_desc_init(&desc, dnnl_forward_inference, &src_md, &w_any,
+                                                  has_bias ? &bias_md : NULL, &dst_md),
+          "inner product descriptor"))
     return false;
   dnnl_primitive_attr_t attr =
       quantized_attr(in, w, out, w->quant.count > 1 ? (int32_t)n : 1,
-                     w->quant.count > 1 ? 1 << 1 : 0, b->at.n->opt.fully_connected.activation);
+                     w->quant.count > 1 ? 1 << 1 : 0, b->at.n->opt.fully_connected.activation, false);
   dnnl_primitive_desc_t pd = NULL;
   const dnnl_status_t st = dnnl_primitive_desc_create(&pd, &desc, attr, b->s->engine, NULL);
   dnnl_primitive_attr_destroy(attr);
-  if (!ok(b, st, "matmul primitive descriptor")) return false;
-  void *wbuf = convert_weights(b, w, (size_t)(k * n), NULL, NULL);
+  if (!ok(b, st, "inner product primitive descriptor")) return false;
+  int8_t *wbuf = convert_weights(b, w, (size_t)(k * n), NULL, NULL);
+  if (wbuf && !is_float) { /* this peer's own copy of the bias */
+    int32_t *bias = peer_in_buf(&b->at, 2);
+    const int32_t zin = peer_zero_point(in);
+    for (int64_t o = 0; o < n; o++) {
+      int32_t sum = 0;
+      for (int64_t i = 0; i < k; i++) sum += wbuf[o * k + i];
+      bias[o] -= zin * sum;
+    }
+  }
   const dnnl_memory_desc_t *mds[4] = {&src_md, &w_user, &dst_md, has_bias ? &bias_md : NULL};
   return add_weighted_step(b, pd, mds, wbuf);
 }
@@ -515,15 +536,17 @@ static bool build_node(dnn_build *b) {
 
 /* oneDNN's Debian build threads with OpenMP: the thread count is OpenMP's, set through the
    runtime already loaded with libdnnl (no link-time dependency on it here). */
-static void set_openmp_threads(int threads) {
+static int set_openmp_threads(int threads) {
   void (*set)(int) = (void (*)(int))dlsym(RTLD_DEFAULT, "omp_set_num_threads");
+  int (*get)(void) = (int (*)(void))dlsym(RTLD_DEFAULT, "omp_get_max_threads");
   if (set) set(threads < 1 ? 1 : threads);
+  return get ? get() : -1;
 }
 
 bool peer_onednn_init(const q8_graph *g, const void *input, int threads, peer_runner *r) {
   snprintf(r->name, sizeof r->name, "onednn");
   r->invoke = dnn_invoke, r->output = dnn_output, r->free = dnn_state_free;
-  set_openmp_threads(threads);
+  const int omp_threads = set_openmp_threads(threads);
   dnn_state *s = calloc(1, sizeof *s);
   r->state = s;
   if (!s) return false;
@@ -551,9 +574,10 @@ bool peer_onednn_init(const q8_graph *g, const void *input, int threads, peer_ru
   }
   memcpy(s->buf[g->inputs[0]], input, peer_tensor_bytes(&g->tensors[g->inputs[0]]));
   s->output = s->buf[g->outputs[0]];
+  r->output_bytes = peer_tensor_bytes(&g->tensors[g->outputs[0]]); /* dst dims checked by oneDNN */
   const dnnl_version_t *v = dnnl_version();
-  peer_note(r->note, sizeof r->note, "oneDNN %d.%d.%d, %d primitives:", v->major, v->minor,
-            v->patch, (int)s->n_steps);
+  peer_note(r->note, sizeof r->note, "oneDNN %d.%d.%d, OpenMP threads %d, %d primitives:",
+            v->major, v->minor, v->patch, omp_threads, (int)s->n_steps);
   for (int32_t i = 0; i < DNN_MAX_IMPLS && b.impl_names[i][0]; i++)
     peer_note(r->note, sizeof r->note, " %s x%d", b.impl_names[i], (int)b.impl_counts[i]);
   for (int32_t k = 0; k < Q8_OP_COUNT; k++)

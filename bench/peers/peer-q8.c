@@ -49,6 +49,7 @@ bool peer_q8_init(const uint8_t *file, size_t size, const void *input, int threa
     peer_note(r->note, sizeof r->note, "%s", q8_interp_last_error(s->interp));
     return false;
   }
+  if (q8_interp_output_info(s->interp, 0, &info) == Q8_OK) r->output_bytes = info.bytes;
   peer_note(r->note, sizeof r->note, "path %s, %d thread(s)", q8_isa_name(q8_interp_isa(s->interp)),
             (int)q8_interp_threads(s->interp));
   return true;

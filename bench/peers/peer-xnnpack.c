@@ -90,6 +90,12 @@ static bool conv(xnn_build *b) {
   const __typeof__(b->at.n->opt.conv) *o = &b->at.n->opt.conv;
   peer_padding(o->padding, h, kh, o->stride_h, o->dilation_h, out->dims[1], &pt, &pb);
   peer_padding(o->padding, wd, kw, o->stride_w, o->dilation_w, out->dims[2], &pl, &pr);
+  if (!peer_window_fits(h, pt, pb, kh, o->stride_h, o->dilation_h, out->dims[1]) ||
+      !peer_window_fits(wd, pl, pr, kw, o->stride_w, o->dilation_w, out->dims[2])) {
+    peer_note(b->why, b->why_size, "%s: output %dx%d does not follow from the geometry",
+              q8_op_name(b->at.n->kind), (int)out->dims[1], (int)out->dims[2]);
+    return false;
+  }
   const uint32_t groups = dw ? (uint32_t)c : 1;
   const size_t gic = dw ? 1 : (size_t)c, goc = dw ? (size_t)(oc / c) : (size_t)oc;
   const uint32_t flags = dw ? XNN_FLAG_DEPTHWISE_CONVOLUTION : 0;
@@ -270,6 +276,12 @@ static bool pool(xnn_build *b) {
   int32_t pt, pb, pl, pr;
   peer_padding(o->padding, h, o->filter_h, o->stride_h, 1, out->dims[1], &pt, &pb);
   peer_padding(o->padding, w, o->filter_w, o->stride_w, 1, out->dims[2], &pl, &pr);
+  if (!peer_window_fits(h, pt, pb, o->filter_h, o->stride_h, 1, out->dims[1]) ||
+      !peer_window_fits(w, pl, pr, o->filter_w, o->stride_w, 1, out->dims[2])) {
+    peer_note(b->why, b->why_size, "%s: output %dx%d does not follow from the geometry",
+              q8_op_name(b->at.n->kind), (int)out->dims[1], (int)out->dims[2]);
+    return false;
+  }
   const bool is_max = b->at.n->kind == Q8_OP_MAX_POOL_2D;
   if (!is_max && out->dims[1] == 1 && out->dims[2] == 1 && o->filter_h == h && o->filter_w == w)
     return global_average(b, h * w, c, o->activation);
@@ -450,6 +462,7 @@ bool peer_xnnpack_init(const q8_graph *g, const void *input, int threads, peer_r
   }
   memcpy(s->buf[g->inputs[0]], input, peer_tensor_bytes(&g->tensors[g->inputs[0]]));
   s->output = s->buf[g->outputs[0]];
+  r->output_bytes = peer_tensor_bytes(&g->tensors[g->outputs[0]]);
   peer_note(r->note, sizeof r->note, "%d operators, %s", (int)s->n_steps,
             threads > 1 ? "pthreadpool" : "no threadpool");
   for (int32_t k = 0; k < Q8_OP_COUNT; k++)

@@ -20,7 +20,7 @@
 
 typedef struct options {
   int runs, warmup, threads;
-  bool layers, verbose, want[MAX_RUNNERS];
+  bool layers, verbose, dump, want[MAX_RUNNERS];
   bool thread_clock; /* time the calling thread's CPU time instead of wall time */
   int layer_types; /* 1: int8, 2: float, 3: both */
   const char *only; /* layers whose name contains this (NULL: all) */
@@ -65,6 +65,13 @@ static void compare_outputs(const q8_tensor *t, const void *a, const void *b, do
     if (y > peer_value(t, b, ib)) ib = i;
   }
   *same_argmax = ia == ib;
+}
+
+static void dump_output(const char *name, const q8_tensor *t, const void *data) {
+  const size_t n = q8_tensor_elements(t) < 12 ? q8_tensor_elements(t) : 12;
+  printf("    %-8s", name);
+  for (size_t i = 0; i < n; i++) printf(" %8.4f", peer_value(t, data, i));
+  printf("\n");
 }
 
 static bool init_runner(int which, const uint8_t *file, size_t size, const q8_graph *g,
@@ -125,9 +132,15 @@ static void run_model(const char *label, const uint8_t *file, size_t size, const
   printf("\n");
   for (int r = 0; r < MAX_RUNNERS; r++) {
     if (!o->want[r]) continue;
+    if (ready[r] && o->dump) dump_output(runner_names[r], out, runners[r].output(runners[r].state));
     if (!ready[r]) printf("    %s: not timed: %s\n", runner_names[r], runners[r].note);
     else if (o->verbose) printf("    %s: %s\n", runner_names[r], runners[r].note);
     if (r == 0 || !ready[r] || !ready[0]) continue;
+    if (runners[r].output_bytes != runners[0].output_bytes) {
+      printf("    warning: %s output has %zu bytes, q8's %zu: not compared\n", runner_names[r],
+             runners[r].output_bytes, runners[0].output_bytes);
+      continue;
+    }
     double diff;
     bool same;
     compare_outputs(out, runners[0].output(runners[0].state), runners[r].output(runners[r].state),
@@ -154,6 +167,7 @@ static int usage(FILE *f, int code) {
           "  Times q8, oneDNN and XNNPACK on the same networks, interleaved; ratios = peer / q8.\n"
 "  --clock C      wall (default) or thread: the calling thread's CPU time, for a loaded\n"
           "                 machine (only meaningful with --threads 1)\n"
+          "  --dump         print the first outputs of each library (dequantized)\n"
           "  --only TEXT    with --layers: only the shapes whose name contains TEXT\n"
           "  --runs N       timed invokes per library (default 30; the median is reported)\n"
           "  --warmup N     untimed invokes first (default 3)\n"
@@ -197,6 +211,7 @@ int main(int argc, char **argv) {
     if (strcmp(a, "--help") == 0) return usage(stdout, 0);
     if (strcmp(a, "--layers") == 0) o.layers = true;
     else if (strcmp(a, "--verbose") == 0) o.verbose = true;
+    else if (strcmp(a, "--dump") == 0) o.dump = true;
     else if (strcmp(a, "--runs") == 0 && has_value && parse_int(argv[i + 1], 1, &o.runs)) i++;
     else if (strcmp(a, "--warmup") == 0 && has_value && parse_int(argv[i + 1], 0, &o.warmup)) i++;
     else if (strcmp(a, "--threads") == 0 && has_value && parse_int(argv[i + 1], 1, &o.threads)) i++;

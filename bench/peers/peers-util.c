@@ -62,6 +62,12 @@ void peer_padding(q8_padding p, int32_t in, int32_t k, int32_t stride, int32_t d
   *after = total - total / 2;
 }
 
+bool peer_window_fits(int32_t in, int32_t before, int32_t after, int32_t k, int32_t stride,
+                      int32_t dilation, int32_t out) {
+  const int32_t span = in + before + after - ((k - 1) * dilation + 1);
+  return span >= 0 && span / stride + 1 == out;
+}
+
 double peer_value(const q8_tensor *t, const void *data, size_t i) {
   switch (t->type) {
     case Q8_TYPE_FLOAT32: return ((const float *)data)[i];

@@ -18,6 +18,7 @@ typedef struct peer_runner {
   void *state;
   bool (*invoke)(void *state);
   const void *(*output)(void *state); /* the graph's first output, in its own type */
+  size_t output_bytes;                /* its size as this library computed it */
   void (*free)(void *state);
 } peer_runner;
 
@@ -51,6 +52,10 @@ size_t peer_tensor_bytes(const q8_tensor *t);
 void peer_act_bounds_q(const q8_tensor *t, q8_activation act, int32_t *lo, int32_t *hi);
 void peer_act_bounds_f(q8_activation act, float *lo, float *hi);
 /* TFLite padding of one spatial axis: SAME puts floor(total/2) before, the rest after. */
+/* True when a window of k taps (dilation, stride) over in pixels padded before/after gives out
+   pixels, the output size XNNPACK and oneDNN compute: the geometry matches the graph's. */
+bool peer_window_fits(int32_t in, int32_t before, int32_t after, int32_t k, int32_t stride,
+                      int32_t dilation, int32_t out);
 void peer_padding(q8_padding p, int32_t in, int32_t k, int32_t stride, int32_t dilation,
                   int32_t out, int32_t *before, int32_t *after);
 float peer_scale(const q8_tensor *t, int32_t c);
