@@ -19,59 +19,83 @@ static inline __m256i activations(const uint8_t *p, __m256i spread) {
   return _mm256_shuffle_epi8(_mm256_set1_epi32(v), spread);
 }
 
+/* The accumulators are named variables, not an array: compilers otherwise keep an array of
+   them in memory across the K loop. Each column has two int32 lanes (k pairs): c<i>a holds
+   columns 0-3 of row i, c<i>b columns 4-7. */
+#define ROW_POINTERS(i) const uint8_t *a##i = a + (i < mr ? i : mr - 1) * a_stride
+#define ROW_DOT(i)                                                        \
+  do {                                                                    \
+    const __m256i x = activations(a##i + k, spread);                      \
+    c##i##a = _mm256_add_epi32(c##i##a, _mm256_madd_epi16(x, w03));       \
+    c##i##b = _mm256_add_epi32(c##i##b, _mm256_madd_epi16(x, w47));       \
+  } while (0)
+#define ROW_OUT(i) bytes[i] = row_bytes(c##i##a, c##i##b, row_terms, i < mr ? i : mr - 1, &stage)
+
+/* Output stage constants of one panel. */
+typedef struct panel_stage {
+  __m256i bias, zero_point, out_min, out_max, low_bytes;
+  q8_avx2_requant requant;
+} panel_stage;
+
+/* One row's 8 output bytes: vphaddd gives [c0 c1 c4 c5 | c2 c3 c6 c7], the permute puts the
+   columns in order, then bias, row term and the output stage; the low byte of each int32.
+   Not inlined: GCC 12 would otherwise spill accumulators inside the K loop to make room for
+   the output stage's constants. */
+static __attribute__((noinline)) uint64_t row_bytes(__m256i ca, __m256i cb, const int32_t *row_terms, size_t row,
+                                 const panel_stage *s) {
+  __m256i sum = _mm256_permute4x64_epi64(_mm256_hadd_epi32(ca, cb), _MM_SHUFFLE(3, 1, 2, 0));
+  sum = _mm256_add_epi32(sum, s->bias);
+  if (row_terms != NULL) sum = _mm256_add_epi32(sum, _mm256_set1_epi32(row_terms[row]));
+  const __m256i v = _mm256_shuffle_epi8(
+      q8_avx2_output_stage_requant(sum, &s->requant, s->zero_point, s->out_min, s->out_max),
+      s->low_bytes);
+  return (uint64_t)(uint32_t)_mm256_extract_epi32(v, 0) |
+         (uint64_t)(uint32_t)_mm256_extract_epi32(v, 4) << 32;
+}
+
 void q8_qs8_qc8w_gemm_minmax_ukernel_4x8c4__avx2(size_t mr, size_t nc, size_t kc,
                                                  const uint8_t *a, size_t a_stride,
                                                  const void *w, const int32_t *row_terms,
                                                  void *c, size_t c_stride,
                                                  const q8_qs8_gemm_params *params) {
   /* Rows past mr repeat the last one: computed, never stored. */
-  const uint8_t *rows[MR];
-  for (size_t i = 0; i < MR; i++) rows[i] = a + (i < mr ? i : mr - 1) * a_stride;
+  ROW_POINTERS(0);
+  ROW_POINTERS(1);
+  ROW_POINTERS(2);
+  ROW_POINTERS(3);
   /* Byte b of each 8-byte group goes to int16 lane b (index 0x80: zero). */
   const __m256i spread = _mm256_setr_epi8(0, -128, 1, -128, 2, -128, 3, -128, 0, -128, 1, -128,
                                           2, -128, 3, -128, 0, -128, 1, -128, 2, -128, 3, -128,
                                           0, -128, 1, -128, 2, -128, 3, -128);
   const uint8_t *panel = w;
   const uint8_t *weights = panel + NR * sizeof(int32_t);
-  __m256i acc[MR][2];
-  for (size_t i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm256_setzero_si256();
+  __m256i c0a = _mm256_setzero_si256(), c0b = c0a, c1a = c0a, c1b = c0a, c2a = c0a, c2b = c0a,
+          c3a = c0a, c3b = c0a;
   for (size_t k = 0; k < kc; k += KR, weights += NR * KR) {
     const __m256i wv = _mm256_loadu_si256((const __m256i *)(const void *)weights);
-    const __m256i w03 = _mm256_cvtepi8_epi16(_mm256_castsi256_si128(wv));      /* columns 0-3 */
-    const __m256i w47 = _mm256_cvtepi8_epi16(_mm256_extracti128_si256(wv, 1)); /* columns 4-7 */
-    for (size_t i = 0; i < MR; i++) {
-      const __m256i x = activations(rows[i] + k, spread);
-      acc[i][0] = _mm256_add_epi32(acc[i][0], _mm256_madd_epi16(x, w03));
-      acc[i][1] = _mm256_add_epi32(acc[i][1], _mm256_madd_epi16(x, w47));
-    }
+    const __m256i w03 = _mm256_cvtepi8_epi16(_mm256_castsi256_si128(wv));
+    const __m256i w47 = _mm256_cvtepi8_epi16(_mm256_extracti128_si256(wv, 1));
+    ROW_DOT(0);
+    ROW_DOT(1);
+    ROW_DOT(2);
+    ROW_DOT(3);
   }
-  const __m256i bias = _mm256_loadu_si256((const __m256i *)(const void *)panel);
-  const q8_avx2_requant requant = q8_avx2_requant_init(
+  panel_stage stage;
+  stage.bias = _mm256_loadu_si256((const __m256i *)(const void *)panel);
+  stage.requant = q8_avx2_requant_init(
       _mm256_loadu_si256((const __m256i *)(const void *)weights),
       _mm256_loadu_si256((const __m256i *)(const void *)(weights + NR * sizeof(int32_t))));
-  const __m256i zero_point = _mm256_set1_epi32(params->output_zero_point);
-  const __m256i out_min = _mm256_set1_epi32(params->output_min);
-  const __m256i out_max = _mm256_set1_epi32(params->output_max);
+  stage.zero_point = _mm256_set1_epi32(params->output_zero_point);
+  stage.out_min = _mm256_set1_epi32(params->output_min);
+  stage.out_max = _mm256_set1_epi32(params->output_max);
   /* The low byte of each int32, gathered into the low 4 bytes of each 128-bit lane. */
-  const __m256i low_bytes = _mm256_setr_epi8(0, 4, 8, 12, -128, -128, -128, -128, -128, -128,
-                                             -128, -128, -128, -128, -128, -128, 0, 4, 8, 12,
-                                             -128, -128, -128, -128, -128, -128, -128, -128,
-                                             -128, -128, -128, -128);
-  for (size_t i = 0; i < mr; i++) {
-    /* vphaddd gives [c0 c1 c4 c5 | c2 c3 c6 c7]; the permute puts the columns in order. */
-    __m256i sum = _mm256_permute4x64_epi64(_mm256_hadd_epi32(acc[i][0], acc[i][1]),
-                                           _MM_SHUFFLE(3, 1, 2, 0));
-    sum = _mm256_add_epi32(sum, bias);
-    if (row_terms != NULL) sum = _mm256_add_epi32(sum, _mm256_set1_epi32(row_terms[i]));
-    const __m256i v =
-        _mm256_shuffle_epi8(q8_avx2_output_stage_requant(sum, &requant, zero_point, out_min,
-                                                         out_max),
-                            low_bytes);
-    const uint32_t lo = (uint32_t)_mm256_extract_epi32(v, 0);
-    const uint32_t hi = (uint32_t)_mm256_extract_epi32(v, 4);
-    uint8_t bytes[NR];
-    memcpy(bytes, &lo, 4);
-    memcpy(bytes + 4, &hi, 4);
-    memcpy((uint8_t *)c + i * c_stride, bytes, nc);
-  }
+  stage.low_bytes = _mm256_setr_epi8(0, 4, 8, 12, -128, -128, -128, -128, -128, -128, -128,
+                                     -128, -128, -128, -128, -128, 0, 4, 8, 12, -128, -128,
+                                     -128, -128, -128, -128, -128, -128, -128, -128, -128, -128);
+  uint64_t bytes[MR];
+  ROW_OUT(0);
+  ROW_OUT(1);
+  ROW_OUT(2);
+  ROW_OUT(3);
+  for (size_t i = 0; i < mr; i++) memcpy((uint8_t *)c + i * c_stride, &bytes[i], nc);
 }

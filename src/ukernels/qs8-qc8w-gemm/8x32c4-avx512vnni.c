@@ -32,11 +32,41 @@ static inline __m128i output_bytes(__m512i acc, const column_stage *s,
   return _mm512_cvtepi32_epi8(v); /* the low byte: int8 and uint8 alike after the clamp */
 }
 
+/* acc + the 4-byte dot products of u (unsigned) and s (signed) per lane. GCC 12 copies
+   every accumulator between registers around the intrinsic on each K step (its tied operand);
+   the same instruction in inline assembly keeps them in place. The test build on emulated
+   intrinsics (test/ukernels/avx512-emulation.h) takes the intrinsic. */
+static inline __m512i dot4(__m512i acc, __m512i u, __m512i s) {
+#if defined(__GNUC__) && !defined(__clang__) && !defined(Q8_TEST_AVX512_EMULATION_H)
+  __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(u), "v"(s));
+  return acc;
+#else
+  return _mm512_dpbusd_epi32(acc, u, s);
+#endif
+}
+
 static inline __m512i broadcast4(const uint8_t *p) {
   int32_t v;
   memcpy(&v, p, sizeof v);
   return _mm512_set1_epi32(v);
 }
+
+/* The 16 accumulators are named variables, not an array: GCC and Clang otherwise keep an
+   array of them in memory or copy them between registers on every K step. */
+#define ROW_POINTERS(i) const uint8_t *a##i = a + (i < mr ? i : mr - 1) * a_stride
+#define ROW_INIT(i)                                                              \
+  const __m512i t##i = row_terms != NULL ? _mm512_set1_epi32(row_terms[i < mr ? i : mr - 1]) \
+                                         : _mm512_setzero_si512();               \
+  __m512i c##i##a = _mm512_add_epi32(bias0, t##i), c##i##b = _mm512_add_epi32(bias1, t##i)
+#define ROW_DOT(i)                                   \
+  do {                                               \
+    const __m512i x = broadcast4(a##i + k);          \
+    c##i##a = dot4(c##i##a, x, w0);                  \
+    c##i##b = dot4(c##i##b, x, w1);                  \
+  } while (0)
+#define ROW_OUT(i)                                     \
+  bytes[i][0] = output_bytes(c##i##a, &s0, params);    \
+  bytes[i][1] = output_bytes(c##i##b, &s1, params)
 
 void q8_qs8_qc8w_gemm_minmax_ukernel_8x32c4__avx512vnni(size_t mr, size_t nc, size_t kc,
                                                         const uint8_t *a, size_t a_stride,
@@ -45,36 +75,55 @@ void q8_qs8_qc8w_gemm_minmax_ukernel_8x32c4__avx512vnni(size_t mr, size_t nc, si
                                                         size_t c_stride,
                                                         const q8_qs8_gemm_params *params) {
   /* Rows past mr repeat the last one: computed, never stored. */
-  const uint8_t *rows[MR];
-  for (size_t i = 0; i < MR; i++) rows[i] = a + (i < mr ? i : mr - 1) * a_stride;
+  ROW_POINTERS(0);
+  ROW_POINTERS(1);
+  ROW_POINTERS(2);
+  ROW_POINTERS(3);
+  ROW_POINTERS(4);
+  ROW_POINTERS(5);
+  ROW_POINTERS(6);
+  ROW_POINTERS(7);
   const uint8_t *panel = w;
   const __m512i bias0 = _mm512_loadu_si512(panel), bias1 = _mm512_loadu_si512(panel + 64);
-  __m512i acc[MR][2];
-  for (size_t i = 0; i < MR; i++) {
-    const __m512i row = row_terms != NULL ? _mm512_set1_epi32(row_terms[i < mr ? i : mr - 1])
-                                          : _mm512_setzero_si512();
-    acc[i][0] = _mm512_add_epi32(bias0, row);
-    acc[i][1] = _mm512_add_epi32(bias1, row);
-  }
+  ROW_INIT(0);
+  ROW_INIT(1);
+  ROW_INIT(2);
+  ROW_INIT(3);
+  ROW_INIT(4);
+  ROW_INIT(5);
+  ROW_INIT(6);
+  ROW_INIT(7);
   const uint8_t *weights = panel + NR * sizeof(int32_t);
   for (size_t k = 0; k < kc; k += KR, weights += NR * KR) {
     const __m512i w0 = _mm512_loadu_si512(weights), w1 = _mm512_loadu_si512(weights + 64);
-    for (size_t i = 0; i < MR; i++) {
-      const __m512i x = broadcast4(rows[i] + k);
-      acc[i][0] = _mm512_dpbusd_epi32(acc[i][0], x, w0);
-      acc[i][1] = _mm512_dpbusd_epi32(acc[i][1], x, w1);
-    }
+    ROW_DOT(0);
+    ROW_DOT(1);
+    ROW_DOT(2);
+    ROW_DOT(3);
+    ROW_DOT(4);
+    ROW_DOT(5);
+    ROW_DOT(6);
+    ROW_DOT(7);
   }
   const uint8_t *tail = weights;
   const column_stage s0 = column_stage_load(tail, tail + NR * sizeof(int32_t));
   const column_stage s1 = column_stage_load(tail + 64, tail + NR * sizeof(int32_t) + 64);
+  __m128i bytes[MR][2];
+  ROW_OUT(0);
+  ROW_OUT(1);
+  ROW_OUT(2);
+  ROW_OUT(3);
+  ROW_OUT(4);
+  ROW_OUT(5);
+  ROW_OUT(6);
+  ROW_OUT(7);
   const __mmask16 m0 = nc >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nc) - 1);
   const __mmask16 m1 = nc >= 32 ? (__mmask16)0xFFFF
                        : nc > 16 ? (__mmask16)((1u << (nc - 16)) - 1)
                                  : (__mmask16)0;
   for (size_t i = 0; i < mr; i++) {
     uint8_t *out = (uint8_t *)c + i * c_stride;
-    _mm_mask_storeu_epi8(out, m0, output_bytes(acc[i][0], &s0, params));
-    _mm_mask_storeu_epi8(out + 16, m1, output_bytes(acc[i][1], &s1, params));
+    _mm_mask_storeu_epi8(out, m0, bytes[i][0]);
+    _mm_mask_storeu_epi8(out + 16, m1, bytes[i][1]);
   }
 }
