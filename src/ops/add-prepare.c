@@ -1,6 +1,7 @@
 /* ADD prepare: TFLM add_common.cc CalculateOpDataAdd for 8-bit tensors (left shift 20,
    inputs rescaled to twice the larger input scale, three QuantizeMultiplierSmallerThanOneExp)
    and the fused activation clamp; NumPy broadcasting of the two input shapes. */
+#include "core/threadpool.h"
 #include "ops/add.h"
 #include "ops/prepare-checks.h"
 #include "quant/multiplier.h"
@@ -54,6 +55,55 @@ q8_status q8_add_broadcast_shape(q8_prepare_ctx *ctx, const q8_tensor *in1,
   return q8_prepare_set_shape(ctx, out, out_rank, out_dims);
 }
 
+static q8_vadd_ukernel_fn choose_kernel(q8_isa isa, bool is_signed) {
+#if Q8_HAVE_X86_KERNELS
+  if (isa == Q8_ISA_AVX2 || isa == Q8_ISA_AVX512VNNI)
+    return is_signed ? q8_qs8_vadd_minmax_ukernel_x8__avx2 : q8_qu8_vadd_minmax_ukernel_x8__avx2;
+#else
+  (void)isa;
+#endif
+  return is_signed ? q8_qs8_vadd_minmax_ukernel__scalar : q8_qu8_vadd_minmax_ukernel__scalar;
+}
+
+void q8_add_plan_kernels(q8_prepare_ctx *ctx, q8_add_plan *p, q8_op_plan *plan) {
+  const q8_isa isa = q8_prepare_isa(ctx);
+  plan->params = p;
+  plan->scratch_bytes = 0;
+  plan->run = q8_run_add;
+  if (isa == Q8_ISA_REF) return;
+  const q8_ref_add_params *r = &p->params;
+  p->kernel = choose_kernel(isa, p->is_signed);
+  p->kernel_params = (q8_vadd_params){.a_offset = r->input1_offset,
+                                      .b_offset = r->input2_offset,
+                                      .output_offset = r->output_offset,
+                                      .left_shift = r->left_shift,
+                                      .a_multiplier = r->input1_multiplier,
+                                      .a_shift = r->input1_shift,
+                                      .b_multiplier = r->input2_multiplier,
+                                      .b_shift = r->input2_shift,
+                                      .output_multiplier = r->output_multiplier,
+                                      .output_shift = r->output_shift,
+                                      .output_min = r->act_min,
+                                      .output_max = r->act_max};
+  p->pool = q8_prepare_threadpool(ctx);
+  const q8_ref_broadcast *bc = &p->broadcast;
+  /* No dimension broadcast: each input's strides are the output's own. */
+  p->flat = true;
+  int64_t stride = 1, total = 1;
+  for (int32_t i = Q8_REF_ADD_MAX_RANK - 1; i >= 0; i--) {
+    if (bc->dims[i] > 1) p->flat = p->flat && bc->strides1[i] == stride && bc->strides2[i] == stride;
+    stride *= bc->dims[i];
+    total *= bc->dims[i];
+  }
+  const int64_t inner = bc->dims[Q8_REF_ADD_MAX_RANK - 1];
+  p->rows = inner > 0 ? total / inner : 0;
+  if (p->flat)
+    p->per_task = Q8_ADD_TASK_ELEMENTS;
+  else
+    p->per_task = inner >= Q8_ADD_TASK_ELEMENTS ? 1 : Q8_ADD_TASK_ELEMENTS / (inner > 0 ? inner : 1);
+  plan->run = q8_run_add_kernel;
+}
+
 q8_status q8_prepare_add(q8_prepare_ctx *ctx, const q8_node *node, q8_tensor *tensors,
                          q8_op_plan *plan) {
   q8_tensor *in1, *in2, *out;
@@ -83,8 +133,6 @@ q8_status q8_prepare_add(q8_prepare_ctx *ctx, const q8_node *node, q8_tensor *te
                            q8_activation_name(node->opt.add.activation),
                            (double)out->quant.scale[0]);
   p->is_signed = out->type == Q8_TYPE_INT8;
-  plan->run = q8_run_add;
-  plan->params = p;
-  plan->scratch_bytes = 0;
+  q8_add_plan_kernels(ctx, p, plan);
   return Q8_OK;
 }

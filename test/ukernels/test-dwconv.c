@@ -31,6 +31,7 @@
 #include "core/threadpool.h"
 #include "ops/depthwise-conv-2d.h"
 #include "ops/ops-harness.h"
+#include "ukernels/kernel-paths.h"
 
 typedef struct dw_case {
   bool is_signed;
@@ -115,9 +116,10 @@ static void check_path(q8_isa isa, bool emulate, const char *path, q8_threadpool
   h_ctx_free(&ctx);
 }
 
+/* The paths, and whether the AVX-512 kernels run on emulated intrinsics. */
 typedef struct paths {
-  bool avx2, avx512, emulated_avx512;
-  q8_threadpool *pools[3]; /* 1, 2, 3 threads */
+  t_kernel_paths k;
+  bool emulated_avx512;
 } paths;
 
 static void check_case(const paths *paths, int index, dw_case *c) {
@@ -134,12 +136,12 @@ static void check_case(const paths *paths, int index, dw_case *c) {
     q8_ref_depthwise_conv_2d_qu8(p, c->input, c->filter, c->folded, c->want);
   }
   for (int t = 0; t < 3; t++) {
-    check_path(Q8_ISA_SCALAR, false, "scalar", paths->pools[t], index, c);
-    if (paths->avx2) check_path(Q8_ISA_AVX2, false, "avx2", paths->pools[t], index, c);
-    if (paths->avx512)
-      check_path(Q8_ISA_AVX512VNNI, false, "avx512vnni", paths->pools[t], index, c);
+    q8_threadpool *pool = paths->k.pools[t];
+    check_path(Q8_ISA_SCALAR, false, "scalar", pool, index, c);
+    if (paths->k.avx2) check_path(Q8_ISA_AVX2, false, "avx2", pool, index, c);
+    if (paths->k.avx512) check_path(Q8_ISA_AVX512VNNI, false, "avx512vnni", pool, index, c);
     if (paths->emulated_avx512)
-      check_path(Q8_ISA_AVX512VNNI, true, "avx512vnni-emulated", paths->pools[t], index, c);
+      check_path(Q8_ISA_AVX512VNNI, true, "avx512vnni-emulated", pool, index, c);
   }
   free(c->want);
   free(c->folded);
@@ -284,28 +286,16 @@ static void random_cases(t_rng *rng, const paths *paths, int *index, int count) 
   }
 }
 
-static bool path_runs(q8_isa isa, const char *name) {
-  const bool runs = q8_isa_compiled(isa) && q8_isa_runs_on(isa, q8_cpu_detect());
-  if (!runs) printf("SKIP: %s path (not built for this architecture or not run by this CPU)\n", name);
-  return runs;
-}
-
 int main(void) {
   g_seed = t_seed(20261127);
   t_rng rng = {g_seed};
-  paths paths = {0};
-  paths.avx2 = path_runs(Q8_ISA_AVX2, "avx2");
-  paths.avx512 = path_runs(Q8_ISA_AVX512VNNI, "avx512vnni");
+  paths paths;
+  t_kernel_paths_init(&paths.k);
   paths.emulated_avx512 = HAVE_EMULATED_AVX512 && q8_isa_compiled(Q8_ISA_AVX512VNNI);
-  for (int t = 0; t < 3; t++) {
-    q8_error error;
-    T_CHECK(q8_threadpool_create(t + 1, &paths.pools[t], &error) == Q8_OK, "thread pool %d",
-            t + 1);
-  }
   int index = 0;
   listed_cases(&rng, &paths, &index);
   random_cases(&rng, &paths, &index, 300);
-  for (int t = 0; t < 3; t++) q8_threadpool_free(paths.pools[t]);
+  t_kernel_paths_free(&paths.k);
   printf("%d cases\n", index);
   return t_finish();
 }
