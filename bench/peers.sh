@@ -14,6 +14,7 @@
 #   thread: the calling thread's CPU time, for the one-thread runs on a machine others load:
 #   there wall-time medians mostly measure preemption, and more so for the slower library).
 # Installs Q8_BENCH_PACKAGES (scripts/deps.sh) when missing; needs root or sudo for that.
+# Method, what each peer runs natively and the known output differences: doc/bench-peers.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh

@@ -5,7 +5,7 @@
    after warm-up; the table gives medians and each peer's time over q8's (above 1: q8 is
    faster). Outputs are compared with q8's as a sanity check (a warning, not a failure:
    oneDNN and XNNPACK round differently from TFLite). Pin with taskset; threads per library
-   with --threads. Method and caveats: bench/peers.sh. */
+   with --threads. Method and caveats: doc/bench-peers.md. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
