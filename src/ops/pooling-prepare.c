@@ -1,8 +1,47 @@
 /* AVERAGE_POOL_2D / MAX_POOL_2D prepare: TFLM pooling_common.cc (SAME/VALID output size and
    leading padding, input and output sharing scale and zero point, fused activation clamp). */
+#include "core/threadpool.h"
 #include "ops/pooling.h"
 #include "ops/prepare-checks.h"
 #include "quant/multiplier.h"
+
+typedef enum pool_kind { POOL_AVERAGE, POOL_MAX } pool_kind;
+
+static q8_pool_ukernel_fn choose_kernel(q8_isa isa, pool_kind kind, bool is_signed) {
+#if Q8_HAVE_X86_KERNELS
+  if (isa == Q8_ISA_AVX2 || isa == Q8_ISA_AVX512VNNI) {
+    if (kind == POOL_AVERAGE)
+      return is_signed ? q8_qs8_avgpool_minmax_ukernel_c32__avx2
+                       : q8_qu8_avgpool_minmax_ukernel_c32__avx2;
+    return is_signed ? q8_qs8_maxpool_minmax_ukernel_c32__avx2
+                     : q8_qu8_maxpool_minmax_ukernel_c32__avx2;
+  }
+#else
+  (void)isa;
+#endif
+  if (kind == POOL_AVERAGE)
+    return is_signed ? q8_qs8_avgpool_minmax_ukernel_c1__scalar
+                     : q8_qu8_avgpool_minmax_ukernel_c1__scalar;
+  return is_signed ? q8_qs8_maxpool_minmax_ukernel_c1__scalar
+                   : q8_qu8_maxpool_minmax_ukernel_c1__scalar;
+}
+
+/* The kernel path for every path but Q8_ISA_REF (and windows within the average kernels'
+   range: larger ones keep the reference operator). */
+static void plan_kernels(q8_prepare_ctx *ctx, q8_pool_plan *p, pool_kind kind,
+                         q8_op_plan *plan) {
+  const q8_isa isa = q8_prepare_isa(ctx);
+  const int64_t taps = (int64_t)p->params.filter_h * p->params.filter_w;
+  if (isa == Q8_ISA_REF || taps > Q8_AVGPOOL_MAX_TAPS) return;
+  p->kernel = choose_kernel(isa, kind, p->is_signed);
+  p->kernel_params = (q8_pool_params){.output_min = p->params.act_min,
+                                      .output_max = p->params.act_max};
+  p->pool = q8_prepare_threadpool(ctx);
+  p->taps_per_thread = (size_t)taps;
+  plan->run = q8_run_pool_2d_kernel;
+  plan->scratch_bytes =
+      (size_t)q8_threadpool_size(p->pool) * p->taps_per_thread * sizeof(const void *);
+}
 
 static q8_status check_tensors(q8_prepare_ctx *ctx, const q8_tensor *in, const q8_tensor *out) {
   q8_status s = q8_check_quantized_8bit(ctx, in, "input");
@@ -31,7 +70,7 @@ static q8_status spatial(q8_prepare_ctx *ctx, q8_padding padding, const char *wh
 }
 
 static q8_status prepare_pool(q8_prepare_ctx *ctx, const q8_node *node, q8_tensor *tensors,
-                              q8_op_plan *plan, q8_op_run_fn run) {
+                              q8_op_plan *plan, q8_op_run_fn run, pool_kind kind) {
   q8_tensor *in, *out;
   q8_status s = q8_check_io_count(ctx, node, 1, 1, 1);
   if (s == Q8_OK) s = q8_get_input(ctx, node, tensors, 0, &in);
@@ -70,15 +109,16 @@ static q8_status prepare_pool(q8_prepare_ctx *ctx, const q8_node *node, q8_tenso
   plan->run = run;
   plan->params = p;
   plan->scratch_bytes = 0;
+  plan_kernels(ctx, p, kind, plan);
   return Q8_OK;
 }
 
 q8_status q8_prepare_average_pool_2d(q8_prepare_ctx *ctx, const q8_node *node,
                                      q8_tensor *tensors, q8_op_plan *plan) {
-  return prepare_pool(ctx, node, tensors, plan, q8_run_average_pool_2d);
+  return prepare_pool(ctx, node, tensors, plan, q8_run_average_pool_2d, POOL_AVERAGE);
 }
 
 q8_status q8_prepare_max_pool_2d(q8_prepare_ctx *ctx, const q8_node *node, q8_tensor *tensors,
                                  q8_op_plan *plan) {
-  return prepare_pool(ctx, node, tensors, plan, q8_run_max_pool_2d);
+  return prepare_pool(ctx, node, tensors, plan, q8_run_max_pool_2d, POOL_MAX);
 }
