@@ -5,14 +5,15 @@
 #include "train/ops.h"
 
 bool q8t_tiles_kernels_for(bool avx2, q8t_tiles_kernels *kernels) {
-  *kernels = (q8t_tiles_kernels){q8t_sgemm_tiles, q8t_sgemm_windows};
+  *kernels = (q8t_tiles_kernels){q8t_sgemm_tiles, q8t_sgemm_windows, q8t_sgemm_windows_b};
   if (!avx2) return true;
 #if defined(Q8_TRAIN_HAVE_AVX2)
   const q8t_op_impl *const *table;
   q8t_isa resolved;
   q8_error error;
   if (q8t_op_table_for(Q8T_ISA_AVX2, &table, &resolved, &error) != Q8_OK) return false;
-  *kernels = (q8t_tiles_kernels){q8t_sgemm_tiles_avx2, q8t_sgemm_windows_avx2};
+  *kernels = (q8t_tiles_kernels){q8t_sgemm_tiles_avx2, q8t_sgemm_windows_avx2,
+                                  q8t_sgemm_windows_b_avx2};
   return true;
 #else
   return false;

@@ -49,12 +49,23 @@ void q8t_sgemm_windows(int32_t first, int32_t m, int32_t n, const q8t_windows *a
 void q8t_sgemm_windows_avx2(int32_t first, int32_t m, int32_t n, const q8t_windows *a,
                             const float *b, int32_t ldb, float beta, float *c, int32_t ldc);
 
-/* One compilation's pair of kernels (tests reach both compilations through it). */
+/* C = beta * C + A * B where A is m x k (strided) and B's k rows are windows first ..
+   first + k - 1 (their im2col rows, segments * segment_len columns). segment_len must be a
+   multiple of 8. Sums in the same order as q8t_sgemm_tiles' over the im2col rows (bit-identical).
+   For the weight gradient: dW = dY^T * columns. */
+void q8t_sgemm_windows_b(int32_t m, int32_t k, q8t_strided a, int32_t first, const q8t_windows *b,
+                         float beta, float *c, int32_t ldc);
+void q8t_sgemm_windows_b_avx2(int32_t m, int32_t k, q8t_strided a, int32_t first,
+                              const q8t_windows *b, float beta, float *c, int32_t ldc);
+
+/* One compilation's kernels (tests reach both compilations through it). */
 typedef struct q8t_tiles_kernels {
   void (*sgemm)(int32_t m, int32_t n, int32_t k, q8t_strided a, const float *b, int32_t ldb,
                 float beta, float *c, int32_t ldc);
   void (*windows)(int32_t first, int32_t m, int32_t n, const q8t_windows *a, const float *b,
                   int32_t ldb, float beta, float *c, int32_t ldc);
+  void (*windows_b)(int32_t m, int32_t k, q8t_strided a, int32_t first, const q8t_windows *b,
+                    float beta, float *c, int32_t ldc);
 } q8t_tiles_kernels;
 
 /* The portable twins (avx2 false) or the AVX2 + FMA kernels; false when the build or the CPU

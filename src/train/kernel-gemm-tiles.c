@@ -204,3 +204,140 @@ void Q8T_ISA_NAME(q8t_sgemm_windows)(int32_t first, int32_t m, int32_t n, const 
     tiles_across(rows, n, &t, b, ldb, beta, c + (ptrdiff_t)i * ldc, ldc);
   }
 }
+
+/* ---- B read from windows: the weight gradient without an im2col matrix ---- */
+
+/* The B side of one tile: k rows, row p the NR (or 8) floats at offset column of window
+   first + p; windows advance col_step along a row of width, row_step between rows. */
+typedef struct tile_bwin {
+  const float *start; /* window first's floats at the tile's column */
+  int32_t ox, width;  /* window first's column; windows per row */
+  ptrdiff_t col_step, row_step;
+  int32_t k;
+} tile_bwin;
+
+#if defined(Q8T_COMPILING_AVX2)
+
+#define Q8T_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
+static inline __attribute__((always_inline)) void tile_bw(int rows, int vecs, const float *a,
+                                                          ptrdiff_t a_row, ptrdiff_t a_col,
+                                                          const tile_bwin *bw, float beta,
+                                                          float *c, int32_t ldc) {
+#define Q8T_DECLARE(i) __m256 lo##i = _mm256_setzero_ps(), hi##i = _mm256_setzero_ps();
+  Q8T_ROWS(Q8T_DECLARE)
+#undef Q8T_DECLARE
+  const float *row = bw->start - bw->ox * bw->col_step, *b = bw->start;
+  int32_t ox = bw->ox;
+  for (int32_t p = 0; p < bw->k; p++, a += a_col) {
+    const __m256 b0 = _mm256_loadu_ps(b);
+    const __m256 b1 = vecs > 1 ? _mm256_loadu_ps(b + 8) : b0;
+#define Q8T_STEP(i)                                       \
+  if (rows > i) {                                         \
+    const __m256 ai = _mm256_broadcast_ss(a + i * a_row); \
+    lo##i = _mm256_fmadd_ps(ai, b0, lo##i);               \
+    if (vecs > 1) hi##i = _mm256_fmadd_ps(ai, b1, hi##i); \
+  }
+    Q8T_ROWS(Q8T_STEP)
+#undef Q8T_STEP
+    if (++ox == bw->width) {
+      ox = 0;
+      row += bw->row_step;
+      b = row;
+    } else {
+      b += bw->col_step;
+    }
+  }
+  const __m256 vbeta = _mm256_set1_ps(beta);
+#define Q8T_STORE(i)                                                                 \
+  if (rows > i) {                                                                    \
+    float *ci = c + (ptrdiff_t)i * ldc;                                              \
+    if (beta != 0.0f) {                                                              \
+      lo##i = _mm256_add_ps(_mm256_mul_ps(vbeta, _mm256_loadu_ps(ci)), lo##i);       \
+      if (vecs > 1) {                                                                \
+        hi##i = _mm256_add_ps(_mm256_mul_ps(vbeta, _mm256_loadu_ps(ci + 8)), hi##i); \
+      }                                                                              \
+    }                                                                                \
+    _mm256_storeu_ps(ci, lo##i);                                                     \
+    if (vecs > 1) _mm256_storeu_ps(ci + 8, hi##i);                                   \
+  }
+  Q8T_ROWS(Q8T_STORE)
+#undef Q8T_STORE
+}
+#undef Q8T_ROWS
+
+#else
+
+static inline __attribute__((always_inline)) void tile_bw(int rows, int vecs, const float *a,
+                                                          ptrdiff_t a_row, ptrdiff_t a_col,
+                                                          const tile_bwin *bw, float beta,
+                                                          float *c, int32_t ldc) {
+  const int cols = 8 * vecs;
+  float acc[MR][NR] = {{0}};
+  const float *row = bw->start - bw->ox * bw->col_step, *b = bw->start;
+  int32_t ox = bw->ox;
+  for (int32_t p = 0; p < bw->k; p++, a += a_col) {
+    for (int i = 0; i < rows; i++) {
+      const float ai = a[i * a_row];
+      for (int j = 0; j < cols; j++) acc[i][j] += ai * b[j];
+    }
+    if (++ox == bw->width) {
+      ox = 0;
+      row += bw->row_step;
+      b = row;
+    } else {
+      b += bw->col_step;
+    }
+  }
+  for (int i = 0; i < rows; i++) {
+    float *ci = c + (ptrdiff_t)i * ldc;
+    for (int j = 0; j < cols; j++) ci[j] = beta != 0.0f ? beta * ci[j] + acc[i][j] : acc[i][j];
+  }
+}
+
+#endif
+
+typedef void tile_bw_fn(const float *a, ptrdiff_t a_row, ptrdiff_t a_col, const tile_bwin *bw,
+                        float beta, float *c, int32_t ldc);
+#define Q8T_TILE_SHAPE(r, v)                                                                 \
+  static void tile_bw_##r##x##v(const float *a, ptrdiff_t a_row, ptrdiff_t a_col,           \
+                                const tile_bwin *bw, float beta, float *c, int32_t ldc) {   \
+    tile_bw(r, v, a, a_row, a_col, bw, beta, c, ldc);                                        \
+  }
+Q8T_TILE_SHAPE(1, 1)
+Q8T_TILE_SHAPE(2, 1)
+Q8T_TILE_SHAPE(3, 1)
+Q8T_TILE_SHAPE(4, 1)
+Q8T_TILE_SHAPE(5, 1)
+Q8T_TILE_SHAPE(6, 1)
+Q8T_TILE_SHAPE(1, 2)
+Q8T_TILE_SHAPE(2, 2)
+Q8T_TILE_SHAPE(3, 2)
+Q8T_TILE_SHAPE(4, 2)
+Q8T_TILE_SHAPE(5, 2)
+Q8T_TILE_SHAPE(6, 2)
+#undef Q8T_TILE_SHAPE
+
+/* Indexed [vecs - 1][rows - 1]. */
+static tile_bw_fn *const tiles_bw[2][MR] = {
+    {tile_bw_1x1, tile_bw_2x1, tile_bw_3x1, tile_bw_4x1, tile_bw_5x1, tile_bw_6x1},
+    {tile_bw_1x2, tile_bw_2x2, tile_bw_3x2, tile_bw_4x2, tile_bw_5x2, tile_bw_6x2},
+};
+
+void Q8T_ISA_NAME(q8t_sgemm_windows_b)(int32_t m, int32_t k, q8t_strided a, int32_t first,
+                                       const q8t_windows *b, float beta, float *c, int32_t ldc) {
+  const int32_t oy = first / b->width, ox = first % b->width;
+  const float *window = b->base + oy * b->row_step + ox * b->col_step;
+  for (int32_t s = 0; s < b->segments; s++) {
+    for (int32_t j = 0; j < b->segment_len; j += NR) {
+      const int vecs = b->segment_len - j >= NR ? 2 : 1;
+      const tile_bwin bw = {window + s * b->segment_step + j, ox, b->width, b->col_step,
+                            b->row_step, k};
+      float *cj = c + (ptrdiff_t)s * b->segment_len + j;
+      for (int32_t i = 0; i < m; i += MR) {
+        const int rows = m - i < MR ? (int)(m - i) : MR;
+        tiles_bw[vecs - 1][rows - 1](a.p + i * a.row, a.row, a.col, &bw, beta,
+                                     cj + (ptrdiff_t)i * ldc, ldc);
+      }
+    }
+  }
+}

@@ -27,6 +27,9 @@ typedef struct conv_geom {
      few channels), the weights' gradient is made transposed ([k, o], o columns) by the tiles
      and transposed back once per thread. */
   bool weights_transposed;
+  /* With the tiles and kernel rows of a multiple of 8 floats (kw * c), the weights' gradient
+     reads the columns as windows of the zero-padded image, image by image: no im2col. */
+  bool weights_windows;
   /* Stride 1 with the tiles: the input's gradient is the convolution of the zero-padded output
      gradient (dpad_h x dpad_w x o) with the flipped weights, through windows, instead of a
      column gradient added back by col2im. */
@@ -56,6 +59,7 @@ static conv_geom geometry(const q8t_graph *g, const q8t_node *node) {
   geo.tiles_data = geo.tiles && q8t_sgemm_tiles_fits(geo.k);
   geo.tiles_weights = geo.tiles_data && (w->o <= 32 || geo.k < 64 || !q8t_gemm_have_blas());
   geo.weights_transposed = geo.tiles && !geo.tiles_data;
+  geo.weights_windows = geo.tiles && !geo.pointwise && (w->kw * w->c) % 8 == 0;
   geo.data_windows = geo.tiles_data && !geo.pointwise && w->sh == 1 && w->sw == 1 &&
                      q8t_sgemm_tiles_fits(w->c);
 #else
@@ -208,6 +212,15 @@ static void pad_image(const conv_geom *geo, const float *x, int64_t n, float *pa
   }
 }
 
+/* The layer's windows over a padded image copy. */
+static q8t_windows padded_windows(const conv_geom *geo, const float *padded) {
+  const q8t_window_geom *win = &geo->win;
+  const ptrdiff_t c = win->c;
+  return (q8t_windows){padded,      win->ow, win->sh * geo->pad_w * c,
+                       win->sw * c, win->kh, win->kw * win->c,
+                       geo->pad_w * c};
+}
+
 /* The forward of images [n0, n1) through the windows of a padded copy of each. */
 static void forward_windows(const conv_geom *geo, const float *x, const float *wt,
                             const float *bias, q8_activation act, int64_t n0, int64_t n1,
@@ -215,9 +228,7 @@ static void forward_windows(const conv_geom *geo, const float *x, const float *w
   const q8t_window_geom *win = &geo->win;
   const ptrdiff_t c = win->c;
   memset(padded, 0, (size_t)geo->pad_h * geo->pad_w * c * sizeof *padded);
-  const q8t_windows windows = {padded,           win->ow, win->sh * geo->pad_w * c,
-                               win->sw * c,      win->kh, win->kw * win->c,
-                               geo->pad_w * c};
+  const q8t_windows windows = padded_windows(geo, padded);
   for (int64_t n = n0; n < n1; n++) {
     pad_image(geo, x, n, padded);
     float *out = y + (size_t)n * geo->positions * win->o;
@@ -270,6 +281,22 @@ static void backward_data_windows(const conv_geom *geo, const float *dy, const f
     }
     Q8T_ISA_NAME(q8t_sgemm_windows)(0, win->h * win->w, win->c, &windows, wf, win->c,
                                     accumulate ? 1.0f : 0.0f, dx + (size_t)n * image, win->c);
+  }
+}
+
+/* dW = sum over images [n0, n1) of dY^T * (the image's columns, as windows of its padded
+   copy). */
+static void backward_weights_windows(const conv_geom *geo, const float *x, const float *dy,
+                                     int64_t n0, int64_t n1, float *padded, float *dw) {
+  const q8t_window_geom *win = &geo->win;
+  const ptrdiff_t c = win->c;
+  memset(padded, 0, (size_t)geo->pad_h * geo->pad_w * c * sizeof *padded);
+  const q8t_windows windows = padded_windows(geo, padded);
+  for (int64_t n = n0; n < n1; n++) {
+    pad_image(geo, x, n, padded);
+    const q8t_strided dy_t = {dy + (size_t)n * geo->positions * win->o, 1, win->o};
+    Q8T_ISA_NAME(q8t_sgemm_windows_b)(win->o, geo->positions, dy_t, 0, &windows,
+                                      n == n0 ? 0.0f : 1.0f, dw, geo->k);
   }
 }
 
@@ -358,13 +385,15 @@ static void conv_backward_task(void *arg, int32_t t, int32_t nt) {
     q8t_activation_grad_span(node->attrs.activation, yt->data + (size_t)r0 * geo->win.o, dy,
                              (size_t)rows * geo->win.o);
     const float *a = xt->data + (size_t)r0 * geo->win.c;
-    if (!geo->pointwise) {
+    if (!geo->pointwise && !geo->weights_windows) {
       im2col(geo, xt->data, r0, r1, col);
       a = col;
     }
     const bool first = r0 == n0 * geo->positions;
     /* dW += dY^T * columns */
-    if (geo->weights_transposed) {
+    if (geo->weights_windows) {
+      /* after the loop, image by image */
+    } else if (geo->weights_transposed) {
       q8t_sgemm_tiles_here(geo->k, geo->win.o, rows, (q8t_strided){a, 1, geo->k}, dy, geo->win.o,
                            first ? 0.0f : 1.0f, scratch + c->lay.wt, geo->win.o);
     } else if (geo->tiles_weights) {
@@ -399,6 +428,9 @@ static void conv_backward_task(void *arg, int32_t t, int32_t nt) {
                 geo->k, 0.0f, col, geo->k, workspace);
       col2im_add(geo, col, r0, r1, dx);
     }
+  }
+  if (geo->weights_windows) {
+    backward_weights_windows(geo, xt->data, yt->grad, n0, n1, scratch + c->lay.padded, dw);
   }
   if (geo->weights_transposed && n0 < n1) {
     transpose(scratch + c->lay.wt, geo->k, geo->win.o, dw);

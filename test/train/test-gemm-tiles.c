@@ -5,9 +5,9 @@
      6-row tile, column counts of 8 and 16 multiples, depths short and past the depth blocks
      (300 > 2 x 128 with few rows), both layouts of A (row-major and transposed, padded
      strides), beta 0 over NaN (must not leak), 1 and 0.5; padding columns of C never written;
-   - the implicit im2col (q8t_sgemm_windows) bit-identical to the same compilation's product
-     on an explicit im2col matrix, over kernel sizes, strides, channels, widths and first
-     windows that cut tiles across rows. */
+   - the implicit im2col (q8t_sgemm_windows, and q8t_sgemm_windows_b with the windows as B)
+     bit-identical to the same compilation's product on an explicit im2col matrix, over kernel
+     sizes, strides, channels, widths and first windows that cut tiles across rows. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,6 +149,22 @@ static int check_windows(t_rng *rng, const q8t_tiles_kernels *kern, const char *
     T_CHECK(same, "%s windows kh=%d kw=%d s=%d,%d c=%d oh=%d ow=%d first=%d m=%d n=%d: differ "
             "from the im2col product", name, kh, kw, sh, sw, c, oh, ow, first, m, n);
     failures += !same;
+    if ((kw * c) % 8 == 0) {
+      /* The windows as B (k = m windows), A a random n x m matrix read transposed. */
+      float *a = random_floats(rng, (size_t)m * n);
+      float *c_ref = random_floats(rng, (size_t)n * k);
+      float *c_b = malloc(((size_t)n * k + 1) * sizeof *c_b);
+      memcpy(c_b, c_ref, ((size_t)n * k + 1) * sizeof *c_b);
+      kern->sgemm(n, k, m, (q8t_strided){a, 1, n}, col, k, beta, c_ref, k);
+      kern->windows_b(n, m, (q8t_strided){a, 1, n}, first, &win, beta, c_b, k);
+      const bool same_b = memcmp(c_ref, c_b, (size_t)n * k * sizeof *c_b) == 0;
+      T_CHECK(same_b, "%s windows as B kh=%d kw=%d s=%d,%d c=%d oh=%d ow=%d first=%d k=%d m=%d: "
+              "differ from the im2col product", name, kh, kw, sh, sw, c, oh, ow, first, m, n);
+      failures += !same_b;
+      free(a);
+      free(c_ref);
+      free(c_b);
+    }
     free(image);
     free(b);
     free(col);
