@@ -140,28 +140,60 @@ static q8_status weight_grids(emitter *e, const q8g_layer *l, q8_quant_grid *gri
                                                     (size_t)channels, 8, grids, e->error);
 }
 
-/* Codes of the weights and int32 bias codes bias / (input_scale * weight_scale), rounded half
-   away from zero; scales and zero points into the arrays (count entries). */
+/* A layer's weights and bias quantized: count grids (1 or one per output channel). */
+typedef struct layer_codes {
+  int32_t count;
+  q8_quant_grid *grids;  /* channels */
+  float *weight_scale;   /* channels (count used), then the bias scales */
+  float *bias_scale;
+  int32_t *weight_zero;  /* channels each: weight zero points, storage offsets, bias codes */
+  int32_t *offset;
+  int32_t *bias;
+  int32_t *bias_zero;    /* zeros */
+  uint8_t *codes;        /* the layer's weight count */
+} layer_codes;
+
+static bool codes_alloc(layer_codes *c, size_t channels, size_t weights) {
+  memset(c, 0, sizeof *c);
+  c->grids = malloc(channels * sizeof *c->grids);
+  c->weight_scale = malloc(2 * channels * sizeof *c->weight_scale);
+  c->weight_zero = calloc(4 * channels, sizeof *c->weight_zero);
+  c->codes = malloc(weights);
+  if (c->grids == NULL || c->weight_scale == NULL || c->weight_zero == NULL || c->codes == NULL)
+    return false;
+  c->bias_scale = c->weight_scale + channels;
+  c->offset = c->weight_zero + channels;
+  c->bias = c->weight_zero + 2 * channels;
+  c->bias_zero = c->weight_zero + 3 * channels;
+  return true;
+}
+
+static void codes_free(layer_codes *c) {
+  free(c->grids);
+  free(c->weight_scale);
+  free(c->weight_zero);
+  free(c->codes);
+}
+
+/* Weight codes on the grids, and int32 bias codes bias / (input_scale * weight_scale),
+   rounded half away from zero. */
 static q8_status quantize_layer(emitter *e, const q8g_layer *l, float input_scale,
-                                q8_quant_grid *grids, int32_t count, float *w_scale,
-                                int32_t *w_zero, int32_t *offsets, uint8_t *codes,
-                                int32_t *bias, float *b_scale) {
-  for (int32_t j = 0; j < count; j++) {
+                                layer_codes *c) {
+  for (int32_t j = 0; j < c->count; j++) {
     q8_quant_params p;
-    const q8_status s = q8_quant_grid_storage(&grids[j], e->type, &p, &offsets[j], e->error);
+    const q8_status s = q8_quant_grid_storage(&c->grids[j], e->type, &p, &c->offset[j], e->error);
     if (s != Q8_OK) return s;
-    w_scale[j] = p.scale;
-    w_zero[j] = p.zero_point;
-    b_scale[j] = input_scale * p.scale;
+    c->weight_scale[j] = p.scale;
+    c->weight_zero[j] = p.zero_point;
+    c->bias_scale[j] = input_scale * p.scale;
   }
   for (size_t i = 0; i < l->weight_count; i++) {
-    const int32_t j = count == 1 ? 0 : channel_of(l, i);
-    codes[i] = (uint8_t)(q8_quant_grid_code(&grids[j], l->weights[i]) + offsets[j]);
+    const int32_t j = c->count == 1 ? 0 : channel_of(l, i);
+    c->codes[i] = (uint8_t)(q8_quant_grid_code(&c->grids[j], l->weights[i]) + c->offset[j]);
   }
-  const int32_t channels = weight_channels(l);
-  for (int32_t c = 0; c < channels; c++) {
-    double q = round((double)l->bias[c] / (double)b_scale[count == 1 ? 0 : c]);
-    bias[c] = (int32_t)fmax(fmin(q, (double)INT32_MAX), -(double)INT32_MAX);
+  for (int32_t k = 0; k < weight_channels(l); k++) {
+    const double q = round((double)l->bias[k] / (double)c->bias_scale[c->count == 1 ? 0 : k]);
+    c->bias[k] = (int32_t)fmax(fmin(q, (double)INT32_MAX), -(double)INT32_MAX);
   }
   return Q8_OK;
 }
@@ -177,36 +209,22 @@ static q8_status emit_weights(emitter *e, const q8g_layer *l, int32_t *w, int32_
                       (size_t)channels * sizeof(float));
     return *w < 0 || *b < 0 ? out_of_memory(e) : Q8_OK;
   }
-  const size_t n = (size_t)channels;
-  q8_quant_grid *grids = malloc(n * sizeof *grids);
-  float *scales = malloc(2 * n * sizeof *scales);
-  int32_t *ints = calloc(3 * n, sizeof *ints); /* zero points, offsets, bias codes */
-  uint8_t *codes = malloc(l->weight_count);
-  int32_t count = 0;
-  q8_status s = grids && scales && ints && codes ? Q8_OK : out_of_memory(e);
-  if (s == Q8_OK) s = weight_grids(e, l, grids, &count);
+  layer_codes c;
+  q8_status s = codes_alloc(&c, (size_t)channels, l->weight_count) ? Q8_OK : out_of_memory(e);
+  if (s == Q8_OK) s = weight_grids(e, l, c.grids, &c.count);
+  if (s == Q8_OK) s = quantize_layer(e, l, e->g->tensors[l->inputs[0]].quant.scale[0], &c);
   if (s == Q8_OK) {
-    const float input_scale = e->g->tensors[l->inputs[0]].quant.scale[0];
-    s = quantize_layer(e, l, input_scale, grids, count, scales, ints, ints + n, codes,
-                       ints + 2 * n, scales + n);
-  }
-  if (s == Q8_OK) {
-    *w = new_constant(e, l, "weights", e->type, l->weight_rank, l->weight_dims, codes,
+    *w = new_constant(e, l, "weights", e->type, l->weight_rank, l->weight_dims, c.codes,
                       l->weight_count);
-    *b = new_constant(e, l, "bias", Q8_TYPE_INT32, 1, bias_dims, ints + 2 * n,
-                      n * sizeof(int32_t));
+    *b = new_constant(e, l, "bias", Q8_TYPE_INT32, 1, bias_dims, c.bias,
+                      (size_t)channels * sizeof(int32_t));
     const int32_t axis = l->kind == Q8_OP_DEPTHWISE_CONV_2D ? 3 : 0;
-    int32_t *zeros = ints + n; /* the offsets: overwritten with zero points of the bias */
-    memset(zeros, 0, n * sizeof *zeros);
-    if (*w < 0 || *b < 0 || !set_quant(e, *w, count, scales, ints, axis) ||
-        !set_quant(e, *b, count, scales + n, zeros, 0))
+    if (*w < 0 || *b < 0 || !set_quant(e, *w, c.count, c.weight_scale, c.weight_zero, axis) ||
+        !set_quant(e, *b, c.count, c.bias_scale, c.bias_zero, 0))
       s = out_of_memory(e);
   }
   if (s != Q8_OK) q8_error_prefix(e->error, "weights of '%s'", l->name);
-  free(grids);
-  free(scales);
-  free(ints);
-  free(codes);
+  codes_free(&c);
   return s;
 }
 

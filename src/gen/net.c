@@ -208,7 +208,10 @@ static bool init_weights(q8g_net *net, q8g_layer *l, int32_t rank, const int32_t
   for (int32_t d = 0; d < rank; d++) l->weight_count *= (size_t)dims[d];
   l->weights = malloc(l->weight_count * sizeof *l->weights);
   l->bias = calloc((size_t)channels, sizeof *l->bias);
-  if (l->weights == NULL || l->bias == NULL) return out_of_memory(net), false;
+  if (l->weights == NULL || l->bias == NULL) {
+    out_of_memory(net);
+    return false;
+  }
   const double sd = sqrt(2.0 / fan_in);
   for (size_t i = 0; i < l->weight_count; i++)
     l->weights[i] = (float)(sd * q8g_rng_normal(&net->rng));
