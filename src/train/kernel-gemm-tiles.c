@@ -28,32 +28,14 @@ typedef struct tile_a {
    The accumulators are named variables, not an array: GCC kept an array's copy on the stack
    up to date on every step. */
 #define Q8T_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
-static inline __attribute__((always_inline)) void tile(int rows, int vecs, const tile_a *a,
-                                                       const float *b, int32_t ldb, float beta,
-                                                       float *c, int32_t ldc) {
-#define Q8T_DECLARE(i)                                              \
-  __m256 lo##i = _mm256_setzero_ps(), hi##i = _mm256_setzero_ps(); \
-  const float *a##i = a->row[rows > i ? i : 0];
-  Q8T_ROWS(Q8T_DECLARE)
-#undef Q8T_DECLARE
-  const ptrdiff_t col = a->col;
-  for (int32_t s = 0; s < a->segments; s++) {
-    ptrdiff_t at = s * a->seg_step;
-    for (int32_t p = 0; p < a->seg_len; p++, at += col, b += ldb) {
-      const __m256 b0 = _mm256_loadu_ps(b);
-      const __m256 b1 = vecs > 1 ? _mm256_loadu_ps(b + 8) : b0;
-#define Q8T_STEP(i)                                       \
-  if (rows > i) {                                         \
-    const __m256 ai = _mm256_broadcast_ss(a##i + at);     \
-    lo##i = _mm256_fmadd_ps(ai, b0, lo##i);               \
-    if (vecs > 1) hi##i = _mm256_fmadd_ps(ai, b1, hi##i); \
+/* One step: row i's A value (at Q8T_A_AT(i)) times the B vectors b0, b1. */
+#define Q8T_STEP(i)                                         \
+  if (rows > i) {                                           \
+    const __m256 ai = _mm256_broadcast_ss(Q8T_A_AT(i));     \
+    lo##i = _mm256_fmadd_ps(ai, b0, lo##i);                 \
+    if (vecs > 1) hi##i = _mm256_fmadd_ps(ai, b1, hi##i);   \
   }
-      Q8T_ROWS(Q8T_STEP)
-#undef Q8T_STEP
-    }
-  }
-  /* beta * C + sum, rounded as the portable twin rounds it. */
-  const __m256 vbeta = _mm256_set1_ps(beta);
+/* C's row i = beta * C + the accumulators (rounded as the portable twin rounds it). */
 #define Q8T_STORE(i)                                                                 \
   if (rows > i) {                                                                    \
     float *ci = c + (ptrdiff_t)i * ldc;                                              \
@@ -66,12 +48,39 @@ static inline __attribute__((always_inline)) void tile(int rows, int vecs, const
     _mm256_storeu_ps(ci, lo##i);                                                     \
     if (vecs > 1) _mm256_storeu_ps(ci + 8, hi##i);                                   \
   }
+static inline __attribute__((always_inline)) void tile(int rows, int vecs, const tile_a *a,
+                                                       const float *b, int32_t ldb, float beta,
+                                                       float *c, int32_t ldc) {
+#define Q8T_DECLARE(i)                                              \
+  __m256 lo##i = _mm256_setzero_ps(), hi##i = _mm256_setzero_ps(); \
+  const float *a##i = a->row[rows > i ? i : 0];
+  Q8T_ROWS(Q8T_DECLARE)
+  const ptrdiff_t col = a->col;
+  for (int32_t s = 0; s < a->segments; s++) {
+    ptrdiff_t at = s * a->seg_step;
+    for (int32_t p = 0; p < a->seg_len; p++, at += col, b += ldb) {
+      const __m256 b0 = _mm256_loadu_ps(b);
+      const __m256 b1 = vecs > 1 ? _mm256_loadu_ps(b + 8) : b0;
+#define Q8T_A_AT(i) (a##i + at)
+      Q8T_ROWS(Q8T_STEP)
+#undef Q8T_A_AT
+    }
+  }
+  const __m256 vbeta = _mm256_set1_ps(beta);
   Q8T_ROWS(Q8T_STORE)
-#undef Q8T_STORE
 }
-#undef Q8T_ROWS
 
 #else
+
+/* C's rows = beta * C + acc (beta 0: C not read). */
+static inline __attribute__((always_inline)) void store_acc(int rows, int cols,
+                                                            float acc[MR][NR], float beta,
+                                                            float *c, int32_t ldc) {
+  for (int i = 0; i < rows; i++) {
+    float *ci = c + (ptrdiff_t)i * ldc;
+    for (int j = 0; j < cols; j++) ci[j] = beta != 0.0f ? beta * ci[j] + acc[i][j] : acc[i][j];
+  }
+}
 
 static inline __attribute__((always_inline)) void tile(int rows, int vecs, const tile_a *a,
                                                        const float *b, int32_t ldb, float beta,
@@ -87,13 +96,14 @@ static inline __attribute__((always_inline)) void tile(int rows, int vecs, const
       }
     }
   }
-  for (int i = 0; i < rows; i++) {
-    float *ci = c + (ptrdiff_t)i * ldc;
-    for (int j = 0; j < cols; j++) ci[j] = beta != 0.0f ? beta * ci[j] + acc[i][j] : acc[i][j];
-  }
+  store_acc(rows, cols, acc, beta, c, ldc);
 }
 
 #endif
+
+/* Every tile shape (rows, vecs). */
+#define Q8T_SHAPES(X) \
+  X(1, 1) X(2, 1) X(3, 1) X(4, 1) X(5, 1) X(6, 1) X(1, 2) X(2, 2) X(3, 2) X(4, 2) X(5, 2) X(6, 2)
 
 /* One function per tile shape, rows and vecs constants in each, so that the accumulators
    live in registers (one function holding all the shapes made GCC spill them). */
@@ -104,18 +114,7 @@ typedef void tile_fn(const tile_a *a, const float *b, int32_t ldb, float beta, f
                              float *c, int32_t ldc) {                                     \
     tile(r, v, a, b, ldb, beta, c, ldc);                                                  \
   }
-Q8T_TILE_SHAPE(1, 1)
-Q8T_TILE_SHAPE(2, 1)
-Q8T_TILE_SHAPE(3, 1)
-Q8T_TILE_SHAPE(4, 1)
-Q8T_TILE_SHAPE(5, 1)
-Q8T_TILE_SHAPE(6, 1)
-Q8T_TILE_SHAPE(1, 2)
-Q8T_TILE_SHAPE(2, 2)
-Q8T_TILE_SHAPE(3, 2)
-Q8T_TILE_SHAPE(4, 2)
-Q8T_TILE_SHAPE(5, 2)
-Q8T_TILE_SHAPE(6, 2)
+Q8T_SHAPES(Q8T_TILE_SHAPE)
 #undef Q8T_TILE_SHAPE
 
 /* Indexed [vecs - 1][rows - 1]. */
@@ -218,27 +217,21 @@ typedef struct tile_bwin {
 
 #if defined(Q8T_COMPILING_AVX2)
 
-#define Q8T_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
 static inline __attribute__((always_inline)) void tile_bw(int rows, int vecs, const float *a,
                                                           ptrdiff_t a_row, ptrdiff_t a_col,
                                                           const tile_bwin *bw, float beta,
                                                           float *c, int32_t ldc) {
-#define Q8T_DECLARE(i) __m256 lo##i = _mm256_setzero_ps(), hi##i = _mm256_setzero_ps();
-  Q8T_ROWS(Q8T_DECLARE)
-#undef Q8T_DECLARE
+#define Q8T_DECLARE_ACC(i) __m256 lo##i = _mm256_setzero_ps(), hi##i = _mm256_setzero_ps();
+  Q8T_ROWS(Q8T_DECLARE_ACC)
+#undef Q8T_DECLARE_ACC
   const float *row = bw->start - bw->ox * bw->col_step, *b = bw->start;
   int32_t ox = bw->ox;
   for (int32_t p = 0; p < bw->k; p++, a += a_col) {
     const __m256 b0 = _mm256_loadu_ps(b);
     const __m256 b1 = vecs > 1 ? _mm256_loadu_ps(b + 8) : b0;
-#define Q8T_STEP(i)                                       \
-  if (rows > i) {                                         \
-    const __m256 ai = _mm256_broadcast_ss(a + i * a_row); \
-    lo##i = _mm256_fmadd_ps(ai, b0, lo##i);               \
-    if (vecs > 1) hi##i = _mm256_fmadd_ps(ai, b1, hi##i); \
-  }
+#define Q8T_A_AT(i) (a + i * a_row)
     Q8T_ROWS(Q8T_STEP)
-#undef Q8T_STEP
+#undef Q8T_A_AT
     if (++ox == bw->width) {
       ox = 0;
       row += bw->row_step;
@@ -248,21 +241,11 @@ static inline __attribute__((always_inline)) void tile_bw(int rows, int vecs, co
     }
   }
   const __m256 vbeta = _mm256_set1_ps(beta);
-#define Q8T_STORE(i)                                                                 \
-  if (rows > i) {                                                                    \
-    float *ci = c + (ptrdiff_t)i * ldc;                                              \
-    if (beta != 0.0f) {                                                              \
-      lo##i = _mm256_add_ps(_mm256_mul_ps(vbeta, _mm256_loadu_ps(ci)), lo##i);       \
-      if (vecs > 1) {                                                                \
-        hi##i = _mm256_add_ps(_mm256_mul_ps(vbeta, _mm256_loadu_ps(ci + 8)), hi##i); \
-      }                                                                              \
-    }                                                                                \
-    _mm256_storeu_ps(ci, lo##i);                                                     \
-    if (vecs > 1) _mm256_storeu_ps(ci + 8, hi##i);                                   \
-  }
   Q8T_ROWS(Q8T_STORE)
-#undef Q8T_STORE
 }
+#undef Q8T_STORE
+#undef Q8T_STEP
+#undef Q8T_DECLARE
 #undef Q8T_ROWS
 
 #else
@@ -288,10 +271,7 @@ static inline __attribute__((always_inline)) void tile_bw(int rows, int vecs, co
       b += bw->col_step;
     }
   }
-  for (int i = 0; i < rows; i++) {
-    float *ci = c + (ptrdiff_t)i * ldc;
-    for (int j = 0; j < cols; j++) ci[j] = beta != 0.0f ? beta * ci[j] + acc[i][j] : acc[i][j];
-  }
+  store_acc(rows, cols, acc, beta, c, ldc);
 }
 
 #endif
@@ -303,18 +283,7 @@ typedef void tile_bw_fn(const float *a, ptrdiff_t a_row, ptrdiff_t a_col, const 
                                 const tile_bwin *bw, float beta, float *c, int32_t ldc) {   \
     tile_bw(r, v, a, a_row, a_col, bw, beta, c, ldc);                                        \
   }
-Q8T_TILE_SHAPE(1, 1)
-Q8T_TILE_SHAPE(2, 1)
-Q8T_TILE_SHAPE(3, 1)
-Q8T_TILE_SHAPE(4, 1)
-Q8T_TILE_SHAPE(5, 1)
-Q8T_TILE_SHAPE(6, 1)
-Q8T_TILE_SHAPE(1, 2)
-Q8T_TILE_SHAPE(2, 2)
-Q8T_TILE_SHAPE(3, 2)
-Q8T_TILE_SHAPE(4, 2)
-Q8T_TILE_SHAPE(5, 2)
-Q8T_TILE_SHAPE(6, 2)
+Q8T_SHAPES(Q8T_TILE_SHAPE)
 #undef Q8T_TILE_SHAPE
 
 /* Indexed [vecs - 1][rows - 1]. */

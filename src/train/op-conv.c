@@ -212,10 +212,12 @@ static void pad_image(const conv_geom *geo, const float *x, int64_t n, float *pa
   }
 }
 
-/* The layer's windows over a padded image copy. */
-static q8t_windows padded_windows(const conv_geom *geo, const float *padded) {
+/* Clears the padded image copy (its border stays zero) and returns the layer's windows over
+   it. */
+static q8t_windows clear_padded(const conv_geom *geo, float *padded) {
   const q8t_window_geom *win = &geo->win;
   const ptrdiff_t c = win->c;
+  memset(padded, 0, (size_t)geo->pad_h * geo->pad_w * c * sizeof *padded);
   return (q8t_windows){padded,      win->ow, win->sh * geo->pad_w * c,
                        win->sw * c, win->kh, win->kw * win->c,
                        geo->pad_w * c};
@@ -226,9 +228,7 @@ static void forward_windows(const conv_geom *geo, const float *x, const float *w
                             const float *bias, q8_activation act, int64_t n0, int64_t n1,
                             float *padded, float *y) {
   const q8t_window_geom *win = &geo->win;
-  const ptrdiff_t c = win->c;
-  memset(padded, 0, (size_t)geo->pad_h * geo->pad_w * c * sizeof *padded);
-  const q8t_windows windows = padded_windows(geo, padded);
+  const q8t_windows windows = clear_padded(geo, padded);
   for (int64_t n = n0; n < n1; n++) {
     pad_image(geo, x, n, padded);
     float *out = y + (size_t)n * geo->positions * win->o;
@@ -289,9 +289,7 @@ static void backward_data_windows(const conv_geom *geo, const float *dy, const f
 static void backward_weights_windows(const conv_geom *geo, const float *x, const float *dy,
                                      int64_t n0, int64_t n1, float *padded, float *dw) {
   const q8t_window_geom *win = &geo->win;
-  const ptrdiff_t c = win->c;
-  memset(padded, 0, (size_t)geo->pad_h * geo->pad_w * c * sizeof *padded);
-  const q8t_windows windows = padded_windows(geo, padded);
+  const q8t_windows windows = clear_padded(geo, padded);
   for (int64_t n = n0; n < n1; n++) {
     pad_image(geo, x, n, padded);
     const q8t_strided dy_t = {dy + (size_t)n * geo->positions * win->o, 1, win->o};
