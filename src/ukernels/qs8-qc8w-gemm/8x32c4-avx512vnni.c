@@ -51,6 +51,47 @@ static inline __m512i broadcast4(const uint8_t *p) {
   return _mm512_set1_epi32(v);
 }
 
+/* Store mask of the first n (any n) of 16 columns. */
+static inline __mmask16 column_mask(size_t n) {
+  return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
+}
+
+static inline void store_row(uint8_t *out, size_t nc, __m512i ca, __m512i cb,
+                             const uint8_t *tail, const q8_qs8_gemm_params *params) {
+  const column_stage s0 = column_stage_load(tail, tail + NR * sizeof(int32_t));
+  const column_stage s1 = column_stage_load(tail + 64, tail + NR * sizeof(int32_t) + 64);
+  const __mmask16 m0 = column_mask(nc), m1 = column_mask(nc > 16 ? nc - 16 : 0);
+  _mm_mask_storeu_epi8(out, m0, output_bytes(ca, &s0, params));
+  _mm_mask_storeu_epi8(out + 16, m1, output_bytes(cb, &s1, params));
+}
+
+/* A single row (a FULLY_CONNECTED on one image): the 8-row tile would compute it 8 times.
+   Even and odd K steps go to separate accumulators so that consecutive vpdpbusd do not wait
+   on each other; their sums are added at the end (modulo 2^32, any order). */
+static void one_row(size_t nc, size_t kc, const uint8_t *a, const uint8_t *panel,
+                    const int32_t *row_terms, uint8_t *c, const q8_qs8_gemm_params *params) {
+  const __m512i t = row_terms != NULL ? _mm512_set1_epi32(row_terms[0]) : _mm512_setzero_si512();
+  __m512i ca0 = _mm512_add_epi32(_mm512_loadu_si512(panel), t);
+  __m512i cb0 = _mm512_add_epi32(_mm512_loadu_si512(panel + 64), t);
+  __m512i ca1 = _mm512_setzero_si512(), cb1 = _mm512_setzero_si512();
+  const uint8_t *weights = panel + NR * sizeof(int32_t);
+  size_t k = 0;
+  for (; k + 2 * KR <= kc; k += 2 * KR, weights += 2 * NR * KR) {
+    const __m512i x0 = broadcast4(a + k), x1 = broadcast4(a + k + KR);
+    ca0 = dot4(ca0, x0, _mm512_loadu_si512(weights));
+    cb0 = dot4(cb0, x0, _mm512_loadu_si512(weights + 64));
+    ca1 = dot4(ca1, x1, _mm512_loadu_si512(weights + 128));
+    cb1 = dot4(cb1, x1, _mm512_loadu_si512(weights + 192));
+  }
+  if (k < kc) {
+    const __m512i x0 = broadcast4(a + k);
+    ca0 = dot4(ca0, x0, _mm512_loadu_si512(weights));
+    cb0 = dot4(cb0, x0, _mm512_loadu_si512(weights + 64));
+  }
+  store_row(c, nc, _mm512_add_epi32(ca0, ca1), _mm512_add_epi32(cb0, cb1),
+            panel + NR * sizeof(int32_t) + NR * kc, params);
+}
+
 /* The 16 accumulators are named variables, not an array: GCC and Clang otherwise keep an
    array of them in memory or copy them between registers on every K step. */
 #define ROW_POINTERS(i) const uint8_t *a##i = a + (i < mr ? i : mr - 1) * a_stride
@@ -74,6 +115,10 @@ void q8_qs8_qc8w_gemm_minmax_ukernel_8x32c4__avx512vnni(size_t mr, size_t nc, si
                                                         const int32_t *row_terms, void *c,
                                                         size_t c_stride,
                                                         const q8_qs8_gemm_params *params) {
+  if (mr == 1) {
+    one_row(nc, kc, a, w, row_terms, c, params);
+    return;
+  }
   /* Rows past mr repeat the last one: computed, never stored. */
   ROW_POINTERS(0);
   ROW_POINTERS(1);
@@ -117,10 +162,7 @@ void q8_qs8_qc8w_gemm_minmax_ukernel_8x32c4__avx512vnni(size_t mr, size_t nc, si
   ROW_OUT(5);
   ROW_OUT(6);
   ROW_OUT(7);
-  const __mmask16 m0 = nc >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nc) - 1);
-  const __mmask16 m1 = nc >= 32 ? (__mmask16)0xFFFF
-                       : nc > 16 ? (__mmask16)((1u << (nc - 16)) - 1)
-                                 : (__mmask16)0;
+  const __mmask16 m0 = column_mask(nc), m1 = column_mask(nc > 16 ? nc - 16 : 0);
   for (size_t i = 0; i < mr; i++) {
     uint8_t *out = (uint8_t *)c + i * c_stride;
     _mm_mask_storeu_epi8(out, m0, bytes[i][0]);
