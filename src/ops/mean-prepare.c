@@ -67,6 +67,25 @@ static q8_status fill_params(q8_prepare_ctx *ctx, const q8_tensor *in, const q8_
   return Q8_OK;
 }
 
+static q8_rsum_ukernel_fn choose_kernel(q8_isa isa, bool is_signed) {
+#if Q8_HAVE_X86_KERNELS
+  if (isa == Q8_ISA_AVX2 || isa == Q8_ISA_AVX512VNNI)
+    return is_signed ? q8_qs8_rsum_ukernel_c32__avx2 : q8_qu8_rsum_ukernel_c32__avx2;
+#else
+  (void)isa;
+#endif
+  return is_signed ? q8_qs8_rsum_ukernel_c1__scalar : q8_qu8_rsum_ukernel_c1__scalar;
+}
+
+/* Every path but Q8_ISA_REF sums through the kernels. */
+static void plan_kernels(q8_prepare_ctx *ctx, q8_mean_plan *p, q8_op_plan *plan) {
+  const q8_isa isa = q8_prepare_isa(ctx);
+  if (isa == Q8_ISA_REF) return;
+  p->kernel = choose_kernel(isa, p->is_signed);
+  p->pool = q8_prepare_threadpool(ctx);
+  plan->run = q8_run_mean_kernel;
+}
+
 q8_status q8_mean_set_output_shape(q8_prepare_ctx *ctx, const q8_node *node,
                                    const q8_tensor *in, q8_tensor *out) {
   const int32_t keep[4] = {in->dims[0], 1, 1, in->dims[3]};
@@ -96,5 +115,6 @@ q8_status q8_prepare_mean(q8_prepare_ctx *ctx, const q8_node *node, q8_tensor *t
   plan->run = q8_run_mean;
   plan->params = p;
   plan->scratch_bytes = 0;
+  plan_kernels(ctx, p, plan);
   return Q8_OK;
 }

@@ -16,30 +16,28 @@ void q8_ref_mean_fold_count(int32_t multiplier, int32_t shift, int64_t count,
   *folded_shift = shift - s;
 }
 
+int32_t q8_ref_mean_of_sum(const q8_ref_mean_params *p, uint32_t sum, bool is_signed) {
+  const int64_t count = (int64_t)p->height * p->width;
+  const int32_t qmin = is_signed ? -128 : 0, qmax = is_signed ? 127 : 255;
+  if (count == 0) return 0; /* TFLite leaves the zero-initialised output */
+  if (!p->requantize) return (int32_t)sum / (int32_t)count;
+  const int64_t shifted = (int64_t)(int32_t)sum - (int64_t)p->input_zero_point * count;
+  const int32_t x = (int32_t)(uint32_t)(uint64_t)shifted; /* TFLite's cast to int32 */
+  int32_t v = q8_multiply_by_quantized_multiplier(x, p->multiplier, p->shift);
+  v = (int32_t)((uint32_t)v + (uint32_t)p->output_zero_point);
+  return v < qmin ? qmin : v > qmax ? qmax : v;
+}
+
 static void mean_hw(const q8_ref_mean_params *p, const void *in, void *out, bool is_signed) {
   const size_t C = (size_t)p->channels;
   const size_t plane = (size_t)p->height * (size_t)p->width;
-  const int64_t count = (int64_t)plane;
-  const int32_t qmin = is_signed ? -128 : 0, qmax = is_signed ? 127 : 255;
   for (size_t b = 0; b < (size_t)p->batches; b++)
     for (size_t c = 0; c < C; c++) {
       /* TFLite sums in int32 with wrap-around (AddTensorValuesWithExpectedOverflow). */
       uint32_t sum = 0;
       for (size_t i = 0; i < plane; i++)
         sum += (uint32_t)q8_ref_load(in, (b * plane + i) * C + c, is_signed);
-      int32_t v;
-      if (count == 0) {
-        v = 0; /* TFLite leaves the zero-initialised output */
-      } else if (!p->requantize) {
-        v = (int32_t)sum / (int32_t)count;
-      } else {
-        const int64_t shifted = (int64_t)(int32_t)sum - (int64_t)p->input_zero_point * count;
-        const int32_t x = (int32_t)(uint32_t)(uint64_t)shifted; /* TFLite's cast to int32 */
-        v = q8_multiply_by_quantized_multiplier(x, p->multiplier, p->shift);
-        v = (int32_t)((uint32_t)v + (uint32_t)p->output_zero_point);
-        v = v < qmin ? qmin : v > qmax ? qmax : v;
-      }
-      q8_ref_store(out, b * C + c, v, is_signed);
+      q8_ref_store(out, b * C + c, q8_ref_mean_of_sum(p, sum, is_signed), is_signed);
     }
 }
 

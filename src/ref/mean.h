@@ -23,6 +23,10 @@ typedef struct q8_ref_mean_params {
 void q8_ref_mean_fold_count(int32_t multiplier, int32_t shift, int64_t count,
                             int32_t *folded_multiplier, int32_t *folded_shift);
 
+/* One output value from its channel's int32 sum of the height * width inputs (wrapped
+   modulo 2^32, as TFLite's sum): the truncating mean, or the requantized mean below. */
+int32_t q8_ref_mean_of_sum(const q8_ref_mean_params *p, uint32_t sum, bool is_signed);
+
 /* out[b][c] for in[b][h][w][c]; out holds batches * channels values. Requantized outputs are
    zp_out + MultiplyByQuantizedMultiplier(sum - zp_in * count, multiplier', shift'), clamped
    to the type's range. */

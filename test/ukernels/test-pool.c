@@ -9,7 +9,7 @@
 
 #include "ops/ops-harness.h"
 #include "ops/pooling.h"
-#include "ukernels/kernel-paths.h"
+#include "ukernels/op-paths.h"
 
 q8_status q8_prepare_average_pool_2d(q8_prepare_ctx *, const q8_node *, q8_tensor *, q8_op_plan *);
 q8_status q8_prepare_max_pool_2d(q8_prepare_ctx *, const q8_node *, q8_tensor *, q8_op_plan *);
@@ -27,7 +27,8 @@ typedef struct pool_case {
   uint8_t *in;
 } pool_case;
 
-static void print_case(const pool_case *c, int index, const char *path, int threads) {
+static void print_case(const void *test_case, int index, const char *path, int threads) {
+  const pool_case *c = test_case;
   printf("seed %llu case %d path %s threads %d: %s %s in [%d,%d,%d,%d] window %dx%d stride "
          "%dx%d %s activation %d zp %d\n",
          (unsigned long long)g_seed, index, path, threads, c->is_max ? "max" : "average",
@@ -46,7 +47,9 @@ static size_t out_bytes(const pool_case *c) {
 }
 
 /* Prepares and runs on a path; returns the status. */
-static q8_status run_path(const pool_case *c, q8_isa isa, q8_threadpool *pool, uint8_t *out) {
+static q8_status run_path(const void *test_case, q8_isa isa, q8_threadpool *pool,
+                          uint8_t *out) {
+  const pool_case *c = test_case;
   const int32_t in_dims[4] = {c->n, c->h, c->w, c->c};
   const int32_t out_dims[4] = {c->n, c->oh, c->ow, c->c};
   h_tensor h[2];
@@ -82,25 +85,6 @@ static q8_status run_path(const pool_case *c, q8_isa isa, q8_threadpool *pool, u
   return s;
 }
 
-static void check_path(const pool_case *c, int index, const uint8_t *want, q8_isa isa,
-                       const char *path, q8_threadpool *pool) {
-  const size_t n = out_bytes(c);
-  uint8_t *got = malloc(n);
-  memset(got, 0x5A, n);
-  const q8_status s = run_path(c, isa, pool, got);
-  size_t bad = 0;
-  for (size_t i = 0; s == Q8_OK && i < n; i++)
-    if (got[i] != want[i] && bad++ < 3) {
-      if (bad == 1) print_case(c, index, path, (int)q8_threadpool_size(pool));
-      printf("  output %zu (channel %d): got %d, want %d\n", i, (int)(i % (size_t)c->c),
-             (int)got[i], (int)want[i]);
-    }
-  T_CHECK(s == Q8_OK && bad == 0, "seed %llu case %d path %s threads %d: status %d, %zu of %zu "
-          "outputs differ", (unsigned long long)g_seed, index, path,
-          (int)q8_threadpool_size(pool), (int)s, bad, n);
-  free(got);
-}
-
 static void check_case(const t_kernel_paths *paths, t_rng *rng, int index, pool_case *c,
                        int extremes) {
   c->oh = out_size(c->padding, c->h, c->fh, c->sh);
@@ -108,24 +92,11 @@ static void check_case(const t_kernel_paths *paths, t_rng *rng, int index, pool_
   if (c->oh <= 0 || c->ow <= 0) return;
   const size_t n_in = (size_t)c->n * c->h * c->w * c->c;
   c->in = malloc(n_in);
-  for (size_t i = 0; i < n_in; i++) {
-    uint8_t v = (uint8_t)t_rng_next(rng);
-    /* Runs of the type's extremes: the largest sums and the saturating packs. */
-    if (extremes) v = c->type == Q8_TYPE_INT8 ? (extremes == 1 ? 0x80 : 0x7F) : (extremes == 1 ? 0 : 255);
-    c->in[i] = v;
-  }
-  uint8_t *want = malloc(out_bytes(c));
-  const q8_status s = run_path(c, Q8_ISA_REF, NULL, want);
-  T_CHECK(s == Q8_OK, "seed %llu case %d: reference prepare failed", (unsigned long long)g_seed,
-          index);
-  if (s != Q8_OK) print_case(c, index, "ref", 1);
-  for (int t = 0; s == Q8_OK && t < 3; t++) {
-    check_path(c, index, want, Q8_ISA_SCALAR, "scalar", paths->pools[t]);
-    if (paths->avx2) check_path(c, index, want, Q8_ISA_AVX2, "avx2", paths->pools[t]);
-    if (paths->avx512)
-      check_path(c, index, want, Q8_ISA_AVX512VNNI, "avx512vnni", paths->pools[t]);
-  }
-  free(want);
+  /* Runs of the type's extremes: the largest sums and the saturating packs. */
+  t_fill_input(rng, c->in, n_in, c->type == Q8_TYPE_INT8, extremes);
+  const t_op_case oc = {c, index, out_bytes(c), run_path, print_case, g_seed};
+  T_CHECK(t_check_op_paths(paths, &oc), "seed %llu case %d: reference prepare failed",
+          (unsigned long long)g_seed, index);
   free(c->in);
 }
 
@@ -150,23 +121,11 @@ static void random_case(const t_kernel_paths *paths, t_rng *rng, int index) {
     c.w = c.fw = (int32_t)t_rng_range(rng, 1, 35);
     c.padding = Q8_PADDING_VALID;
   }
-  const int32_t qmin = c.type == Q8_TYPE_INT8 ? -128 : 0;
-  const int64_t zp_kind = t_rng_range(rng, 0, 3);
-  c.zp = zp_kind == 0 ? qmin : zp_kind == 1 ? qmin + 255 : (int32_t)t_rng_range(rng, qmin, qmin + 255);
+  c.zp = t_random_zero_point(rng, c.type == Q8_TYPE_INT8 ? -128 : 0);
   const q8_activation acts[] = {Q8_ACT_NONE, Q8_ACT_RELU, Q8_ACT_RELU6, Q8_ACT_RELU_N1_TO_1};
   c.act = acts[t_rng_range(rng, 0, 3)];
   const int extremes = t_rng_range(rng, 0, 7) == 0 ? (int)t_rng_range(rng, 1, 2) : 0;
   check_case(paths, rng, index, &c, extremes);
 }
 
-int main(void) {
-  g_seed = t_seed(20261127);
-  t_rng rng = {g_seed};
-  t_kernel_paths paths;
-  t_kernel_paths_init(&paths);
-  const int cases = 400;
-  for (int i = 0; i < cases; i++) random_case(&paths, &rng, i);
-  t_kernel_paths_free(&paths);
-  printf("%d cases\n", cases);
-  return t_finish();
-}
+int main(void) { return t_op_paths_main(&g_seed, random_case, 400); }
