@@ -3,9 +3,32 @@
    output 1/256, zero point 0 (as the shared golden vectors do). */
 #include "ops/softmax.h"
 #include "ops/unary-prepare.h"
+#include "quant/fixedpoint.h"
 #include "quant/multiplier.h"
 
-enum { SCALED_DIFF_INTEGER_BITS = 5 };
+enum { SCALED_DIFF_INTEGER_BITS = 5, ACCUMULATION_INTEGER_BITS = 12 };
+
+/* The reference's exp of each difference -k from the row maximum (0 below diff_min). */
+static void fill_table(const q8_ref_softmax_params *params, q8_softmax_table *t) {
+  for (int32_t k = 0; k < 256; k++) {
+    t->exp[k] = -k >= params->diff_min ? q8_ref_softmax_exp_of_diff(params, -k) : 0;
+    t->sum_term[k] = q8_rescale(t->exp[k], 0, ACCUMULATION_INTEGER_BITS);
+  }
+}
+
+/* Every path but Q8_ISA_REF runs the table kernel (scalar: no vector variant). */
+static q8_status plan_kernels(q8_prepare_ctx *ctx, q8_softmax_plan *p, q8_op_plan *plan) {
+  if (q8_prepare_isa(ctx) == Q8_ISA_REF || p->depth == 0) return Q8_OK;
+  q8_softmax_table *table = q8_prepare_alloc(ctx, sizeof *table);
+  if (table == NULL) return q8_prepare_fail(ctx, Q8_ERROR_OUT_OF_MEMORY, "out of memory");
+  fill_table(&p->params, table);
+  p->table = table;
+  p->kernel = p->is_signed ? q8_qs8_softmax_ukernel_x1__scalar : q8_qu8_softmax_ukernel_x1__scalar;
+  p->pool = q8_prepare_threadpool(ctx);
+  p->rows_per_task = p->depth >= Q8_SOFTMAX_TASK_ELEMENTS ? 1 : Q8_SOFTMAX_TASK_ELEMENTS / p->depth;
+  plan->run = q8_run_softmax_kernel;
+  return Q8_OK;
+}
 
 q8_status q8_prepare_softmax(q8_prepare_ctx *ctx, const q8_node *node, q8_tensor *tensors,
                              q8_op_plan *plan) {
@@ -36,5 +59,5 @@ q8_status q8_prepare_softmax(q8_prepare_ctx *ctx, const q8_node *node, q8_tensor
   plan->run = q8_run_softmax;
   plan->params = p;
   plan->scratch_bytes = 0;
-  return Q8_OK;
+  return plan_kernels(ctx, p, plan);
 }

@@ -11,17 +11,13 @@ enum {
   ACCUMULATION_INTEGER_BITS = 12 /* sum of exps: Q12.19 */
 };
 
-/* exp(beta * scale * diff) in Q0 for an input difference diff >= diff_min. */
-static int32_t exp_of_diff(const q8_ref_softmax_params *p, int32_t diff) {
+int32_t q8_ref_softmax_exp_of_diff(const q8_ref_softmax_params *p, int32_t diff) {
   const int32_t scaled = q8_multiply_by_quantized_multiplier_greater_than_one(
       diff, p->input_multiplier, p->input_left_shift);
   return q8_exp_on_negative_values(scaled, SCALED_DIFF_INTEGER_BITS);
 }
 
-/* RoundingDivideByPOT for an exponent TFLite checks to lie in [0, 31]. Above 31 (a sum of
-   exps of 512 or more, where TFLite's TFLITE_CHECK aborts) the correctly rounded quotient of
-   a value below 2^31 is 0. */
-static int32_t divide_by_pot_any(int32_t x, int exponent) {
+int32_t q8_ref_softmax_divide_by_pot(int32_t x, int exponent) {
   if (exponent < 0) exponent = 0; /* unreachable: the row maximum alone contributes 2^19 */
   if (exponent > 31) return 0;
   return q8_rounding_divide_by_pot(x, exponent);
@@ -42,7 +38,8 @@ static void softmax_row(const q8_ref_softmax_params *p, size_t depth, const void
   for (size_t c = 0; c < depth; c++) {
     const int32_t diff = q8_ref_load(in, c, is_signed) - max_in_row;
     if (diff >= p->diff_min)
-      sum_of_exps += (uint32_t)q8_rescale(exp_of_diff(p, diff), 0, ACCUMULATION_INTEGER_BITS);
+      sum_of_exps += (uint32_t)q8_rescale(q8_ref_softmax_exp_of_diff(p, diff), 0,
+                                          ACCUMULATION_INTEGER_BITS);
   }
 
   int num_bits_over_unit = 0;
@@ -54,8 +51,9 @@ static void softmax_row(const q8_ref_softmax_params *p, size_t depth, const void
     const int32_t diff = q8_ref_load(in, c, is_signed) - max_in_row;
     int32_t value = type_min;
     if (diff >= p->diff_min) {
-      const int32_t unsat = divide_by_pot_any(
-          q8_sat_rounding_doubling_high_mul(reciprocal, exp_of_diff(p, diff)), exponent);
+      const int32_t exp_value = q8_ref_softmax_exp_of_diff(p, diff);
+      const int32_t unsat = q8_ref_softmax_divide_by_pot(
+          q8_sat_rounding_doubling_high_mul(reciprocal, exp_value), exponent);
       value = unsat + type_min;
       if (value > type_max) value = type_max;
       if (value < type_min) value = type_min;

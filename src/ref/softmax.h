@@ -20,6 +20,15 @@ typedef struct q8_ref_softmax_params {
    diff >= diff_min; their sum in Q12; out = type_min + RoundingDivideByPOT(reciprocal * exp,
    num_bits_over_unit + 23), clamped to the type (int8 output scale 1/256 zp -128, uint8
    1/256 zp 0). Elements with diff < diff_min get type_min. */
+/* exp(beta * scale * diff) in Q0 for an input difference diff >= diff_min (the fixed-point
+   exp of diff rescaled to Q5.26). */
+int32_t q8_ref_softmax_exp_of_diff(const q8_ref_softmax_params *p, int32_t diff);
+
+/* RoundingDivideByPOT for an exponent TFLite checks to lie in [0, 31]. Above 31 (a sum of
+   exps of 512 or more, where TFLite's TFLITE_CHECK aborts) the correctly rounded quotient of
+   a value below 2^31 is 0. */
+int32_t q8_ref_softmax_divide_by_pot(int32_t x, int exponent);
+
 void q8_ref_softmax_qs8(const q8_ref_softmax_params *p, size_t rows, size_t depth,
                         const int8_t *in, int8_t *out);
 void q8_ref_softmax_qu8(const q8_ref_softmax_params *p, size_t rows, size_t depth,
