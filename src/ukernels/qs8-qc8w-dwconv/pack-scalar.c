@@ -20,17 +20,18 @@ static int32_t folded_bias(const q8_dwconv_pack_source *src, size_t c) {
 }
 
 size_t q8_dwconv_packed_size_c1(size_t channels, size_t taps) {
-  return channels * (4 + taps) * sizeof(int32_t);
+  return channels * (3 + taps) * sizeof(int32_t);
 }
 
 void q8_dwconv_pack_c1(const q8_dwconv_pack_source *src, void *packed) {
-  int32_t *out = packed;
-  for (size_t c = 0; c < src->channels; c++, out += 4 + src->taps) {
-    out[0] = folded_bias(src, c);
-    out[1] = src->multiplier[c];
-    out[2] = src->shift[c];
-    out[3] = 0;
-    for (size_t t = 0; t < src->taps; t++) out[4 + t] = weight(src, t, c);
+  const size_t channels = src->channels;
+  int32_t *bias = packed, *multiplier = bias + channels, *shift = multiplier + channels;
+  int32_t *weights = shift + channels;
+  for (size_t c = 0; c < channels; c++) {
+    bias[c] = folded_bias(src, c);
+    multiplier[c] = src->multiplier[c];
+    shift[c] = src->shift[c];
+    for (size_t t = 0; t < src->taps; t++) weights[t * channels + c] = weight(src, t, c);
   }
 }
 

@@ -41,7 +41,8 @@ typedef struct q8_dwconv_pack_source {
   const int32_t *bias, *multiplier, *shift;
 } q8_dwconv_pack_source;
 
-/* xp1c (scalar): per channel, int32 {bias, multiplier, shift, 0, w[0..taps)}. */
+/* xp1c (scalar): int32 bias[channels], multiplier[channels], shift[channels], then
+   weights[taps][channels]. */
 size_t q8_dwconv_packed_size_c1(size_t channels, size_t taps);
 void q8_dwconv_pack_c1(const q8_dwconv_pack_source *src, void *packed);
 
