@@ -30,21 +30,16 @@ void q8_qs8_gemm_pack_weights(size_t n, size_t k, size_t nr, const uint8_t *w,
   }
 }
 
-/* Copies n bytes XORing each with flip (eight at a time: the flip is a byte pattern). */
-static void copy_flipped(uint8_t *dst, const uint8_t *src, size_t n, uint8_t flip) {
+/* Copies n bytes XORing each with flip. A plain byte loop: compilers vectorize it with the
+   baseline SIMD (SSE2 on x86-64, Advanced SIMD on AArch64), several times faster than eight
+   bytes at a time in a general register. */
+static void copy_flipped(uint8_t *restrict dst, const uint8_t *restrict src, size_t n,
+                         uint8_t flip) {
   if (flip == 0) {
     memcpy(dst, src, n);
     return;
   }
-  const uint64_t pattern = UINT64_C(0x0101010101010101) * flip;
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t v;
-    memcpy(&v, src + i, 8);
-    v ^= pattern;
-    memcpy(dst + i, &v, 8);
-  }
-  for (; i < n; i++) dst[i] = (uint8_t)(src[i] ^ flip);
+  for (size_t i = 0; i < n; i++) dst[i] = (uint8_t)(src[i] ^ flip);
 }
 
 /* Sum of n bytes modulo 2^32: eight bytes per step, in 16-bit lanes flushed before they can
