@@ -1,5 +1,5 @@
 /* What the operator-level kernel-path tests share: run one prepared case on every path this
-   CPU runs (scalar, avx2, avx512vnni) with 1, 2 and 3 threads and compare its output byte
+   build and CPU run (scalar; avx2, avx512vnni; neon, neondot) with 1, 2 and 3 threads and compare its output byte
    for byte with the reference path's, printing the seed and the case on a difference. */
 #ifndef Q8_TEST_UKERNELS_OP_PATHS_H
 #define Q8_TEST_UKERNELS_OP_PATHS_H
@@ -54,6 +54,11 @@ static inline bool t_check_op_paths(const t_kernel_paths *paths, const t_op_case
     if (paths->avx2) t_check_op_path(c, want, Q8_ISA_AVX2, "avx2", paths->pools[t]);
     if (paths->avx512)
       t_check_op_path(c, want, Q8_ISA_AVX512VNNI, "avx512vnni", paths->pools[t]);
+    /* The ARM paths (built and run on AArch64 only; elsewhere not paths of this build). */
+    if (q8_isa_compiled(Q8_ISA_NEON) && q8_isa_runs_on(Q8_ISA_NEON, q8_cpu_detect()))
+      t_check_op_path(c, want, Q8_ISA_NEON, "neon", paths->pools[t]);
+    if (q8_isa_compiled(Q8_ISA_NEONDOT) && q8_isa_runs_on(Q8_ISA_NEONDOT, q8_cpu_detect()))
+      t_check_op_path(c, want, Q8_ISA_NEONDOT, "neondot", paths->pools[t]);
   }
   free(want);
   return prepared;
