@@ -1,6 +1,7 @@
 /* What the operator-level kernel-path tests share: run one prepared case on every path this
-   build and CPU run (scalar; avx2, avx512vnni; neon, neondot) with 1, 2 and 3 threads and compare its output byte
-   for byte with the reference path's, printing the seed and the case on a difference. */
+   build and CPU run (scalar; avx2, avx512vnni; neon, neondot) with 1, 2 and 3 threads and
+   compare its output byte for byte with the reference path's, printing the seed and the
+   case on a difference. */
 #ifndef Q8_TEST_UKERNELS_OP_PATHS_H
 #define Q8_TEST_UKERNELS_OP_PATHS_H
 
@@ -23,6 +24,9 @@ typedef struct t_op_case {
   t_run_path_fn run;
   t_print_case_fn print;
   uint64_t seed;
+  /* The op's avx512vnni path runs AVX2 or scalar kernels only: an AVX2 CPU can run it too
+     (the plan for that path is then tested where the CPU lacks AVX-512). */
+  bool avx512_path_without_avx512;
 } t_op_case;
 
 static inline void t_check_op_path(const t_op_case *c, const uint8_t *want, q8_isa isa,
@@ -54,6 +58,9 @@ static inline bool t_check_op_paths(const t_kernel_paths *paths, const t_op_case
     if (paths->avx2) t_check_op_path(c, want, Q8_ISA_AVX2, "avx2", paths->pools[t]);
     if (paths->avx512)
       t_check_op_path(c, want, Q8_ISA_AVX512VNNI, "avx512vnni", paths->pools[t]);
+    else if (paths->avx2 && c->avx512_path_without_avx512)
+      t_check_op_path(c, want, Q8_ISA_AVX512VNNI, "avx512vnni (no AVX-512 code)",
+                      paths->pools[t]);
     /* The ARM paths (built and run on AArch64 only; elsewhere not paths of this build). */
     if (q8_isa_compiled(Q8_ISA_NEON) && q8_isa_runs_on(Q8_ISA_NEON, q8_cpu_detect()))
       t_check_op_path(c, want, Q8_ISA_NEON, "neon", paths->pools[t]);

@@ -94,7 +94,7 @@ static void check_case(const t_kernel_paths *paths, t_rng *rng, int index, pool_
   c->in = malloc(n_in);
   /* Runs of the type's extremes: the largest sums and the saturating packs. */
   t_fill_input(rng, c->in, n_in, c->type == Q8_TYPE_INT8, extremes);
-  const t_op_case oc = {c, index, out_bytes(c), run_path, print_case, g_seed};
+  const t_op_case oc = {c, index, out_bytes(c), run_path, print_case, g_seed, true};
   T_CHECK(t_check_op_paths(paths, &oc), "seed %llu case %d: reference prepare failed",
           (unsigned long long)g_seed, index);
   free(c->in);

@@ -75,7 +75,8 @@ static void check_case(const t_kernel_paths *paths, t_rng *rng, int index, mean_
   const size_t n_in = (size_t)c->n * c->h * c->w * c->c;
   c->in = malloc(n_in);
   t_fill_input(rng, c->in, n_in, c->type == Q8_TYPE_INT8, extremes);
-  const t_op_case oc = {c, index, (size_t)c->n * (size_t)c->c, run_path, print_case, g_seed};
+  const size_t outputs = (size_t)c->n * (size_t)c->c;
+  const t_op_case oc = {c, index, outputs, run_path, print_case, g_seed, true};
   t_check_op_paths(paths, &oc); /* a scale ratio the reference refuses: nothing compared */
   free(c->in);
 }

@@ -84,7 +84,7 @@ static void random_case(const t_kernel_paths *paths, t_rng *rng, int index) {
     const uint8_t r = (uint8_t)t_rng_next(rng);
     c.in[i] = c.pattern == 0 ? r : c.pattern == 1 ? (uint8_t)(base + r % 4) : base;
   }
-  const t_op_case oc = {&c, index, n, run_path, print_case, g_seed};
+  const t_op_case oc = {&c, index, n, run_path, print_case, g_seed, true};
   t_check_op_paths(paths, &oc); /* a beta * scale TFLite cannot scale: nothing compared */
   free(c.in);
 }

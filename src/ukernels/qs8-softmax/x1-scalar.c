@@ -27,7 +27,8 @@ static inline void softmax_row(size_t depth, const void *in, uint8_t *out,
     max = v > max ? v : max;
   }
   uint32_t sum = 0;
-  for (size_t i = 0; i < depth; i++) sum += (uint32_t)t->sum_term[max - load_biased(in, i, is_signed)];
+  for (size_t i = 0; i < depth; i++)
+    sum += (uint32_t)t->sum_term[max - load_biased(in, i, is_signed)];
   int bits_over_unit = 0;
   const int32_t reciprocal =
       q8_get_reciprocal((int32_t)sum, ACCUMULATION_INTEGER_BITS, &bits_over_unit);
