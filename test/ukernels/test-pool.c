@@ -1,9 +1,9 @@
 /* AVERAGE_POOL_2D and MAX_POOL_2D kernel paths (scalar, avx2; avx512vnni runs the avx2
    kernels) byte for byte against the reference operator through the ops' own prepare and
-   run: windows 1x1 to 7x7 (and global windows up to 35x35), strides 1 to 3, SAME and
-   VALID, channels 1 to 1100 around the 32-channel block, int8 and uint8, inputs at the
-   type's extremes, fused activations, 1, 2 and 3 threads. A failure prints the seed and
-   the whole case. */
+   run: windows 1x1 to 7x7 (and global windows up to 35x35, and of 90000 and 1.1M taps at
+   the type's extremes), strides 1 to 3, SAME and VALID, channels 1 to 1100 around the
+   32-channel block, int8 and uint8, inputs at the type's extremes, fused activations, 1, 2
+   and 3 threads. A failure prints the seed and the whole case. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -128,4 +128,28 @@ static void random_case(const t_kernel_paths *paths, t_rng *rng, int index) {
   check_case(paths, rng, index, &c, extremes);
 }
 
-int main(void) { return t_op_paths_main(&g_seed, random_case, 400); }
+/* Global windows of 90000 and 1.1M taps at the type's extremes (the average kernels' sums
+   and the exactness of their division far beyond the random windows), then random cases. */
+static void listed_or_random_case(const t_kernel_paths *paths, t_rng *rng, int index) {
+  static const int32_t k_large[][3] = {{300, 300, 33}, {1100, 1000, 3}};
+  if (index >= 12) {
+    random_case(paths, rng, index);
+    return;
+  }
+  const int32_t *shape = k_large[index / 6];
+  pool_case c = {0};
+  c.is_max = index % 2 == 1;
+  c.type = index % 6 < 4 ? Q8_TYPE_INT8 : Q8_TYPE_UINT8;
+  c.n = 1;
+  c.h = c.fh = shape[0];
+  c.w = c.fw = shape[1];
+  c.c = shape[2];
+  c.sh = c.sw = 1;
+  c.padding = Q8_PADDING_VALID;
+  c.act = Q8_ACT_NONE;
+  c.zp = 0;
+  /* int8: all -128, then all 127; uint8: the average of all 255, the maximum of random. */
+  check_case(paths, rng, index, &c, index % 6 < 2 ? 1 : index % 6 < 5 ? 2 : 0);
+}
+
+int main(void) { return t_op_paths_main(&g_seed, listed_or_random_case, 412); }
