@@ -3,7 +3,7 @@
 # ../shared/reference-models.md (5 float epochs, then 2 quantization-aware epochs), write the
 # int8 model and its post-training-quantized baseline, evaluate both with the integer runtime,
 # time the integer models on one core, and print a summary table.
-# Usage: scripts/main.sh [--quick]   (--quick: 2,000 training images, 1 + 1 epochs, 1,000 test
+# Usage: scripts/main.sh [--quick]   (--quick: 6,000 training images, 2 + 1 epochs, 1,000 test
 # images: a smoke run of the whole pipeline in about a minute).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,7 +33,7 @@ $q8 version
 args=(--model "$model" --out "$out/$model.tflite" --ptq-out "$out/$model-ptq.tflite"
       --log "$out/$model.csv" --threads "$(nproc)" --scheme int8)
 if [ "$quick" = 1 ]; then
-  args+=(--limit 2000 --test-limit 1000 --epochs 1 --qat-epochs 1)
+  args+=(--limit 6000 --test-limit 1000 --epochs 2 --qat-epochs 1)
 fi
 # A fresh run each time: an old checkpoint beside the output would be refused as another run's.
 rm -f "$out/$model.ckpt"

@@ -39,8 +39,8 @@ check_install() {
 }
 
 # The README's main job on a subset (scripts/main.sh --quick) with this build's q8: the summary
-# table must have all three accuracies, sizes and latencies, and the accuracies must beat
-# chance (10 classes: 10%) by far.
+# table must have all three accuracies, sizes and latencies, and the accuracies must show that
+# the models learned (chance is 10%; the subset reaches about 78% float, 79% QAT).
 check_main_quick() {
   local out="$PWD/$1/main-quick" table
   rm -rf "$out"
@@ -51,7 +51,7 @@ check_main_quick() {
     /float \(training engine\)/ { f = $3 + 0 }
     /PTQ int8/ { p = $3 + 0; ps = $4 + 0; pm = $5 + 0 }
     /QAT int8/ { q = $3 + 0; qs = $4 + 0; qm = $5 + 0 }
-    END { exit !(f > 25 && p > 25 && q > 25 && ps > 1000 && qs > 1000 && pm > 0 && qm > 0) }'
+    END { exit !(f > 60 && p > 60 && q > 60 && ps > 1000 && qs > 1000 && pm > 0 && qm > 0) }'
 }
 
 passed=0; failed=0; start=$(date +%s)
