@@ -208,11 +208,11 @@ def build(name, seed):
     torch.manual_seed(seed)
     body, features = layers(MODELS[name])
     model = Net(body, features)
-    for m in model.modules():  # q8's initialisation: He normal (std sqrt(2 / fan_in)), zero bias
-        if isinstance(m, (nn.Conv2d, nn.Linear)):
-            nn.init.kaiming_normal_(m.weight, mode="fan_in", nonlinearity="relu")
-            if m.bias is not None:
-                nn.init.zeros_(m.bias)
+    # q8's initialisation: weights PyTorch's default (kaiming_uniform, a = sqrt(5): uniform on
+    # +-1/sqrt(fan_in)), biases zero (PyTorch's default draws the fc bias too).
+    for m in model.modules():
+        if isinstance(m, (nn.Conv2d, nn.Linear)) and m.bias is not None:
+            nn.init.zeros_(m.bias)
     return model
 
 
