@@ -5,20 +5,8 @@
 set -u
 q8_bin=$1; data=$2/tflite; shift 2
 emulator=("$@")
-run() { "${emulator[@]}" "$q8_bin" "$@"; }
 if [ ! -d "$data" ]; then echo "SKIP: cli/test-bench: ../shared/testdata is absent"; exit 77; fi
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-pass=0; fail=0
-check() { # check DESCRIPTION COMMAND...: passes when the command succeeds
-  local what=$1; shift
-  if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $what"; fi
-}
-expect_error() { # expect_error DESCRIPTION EXPECTED_TEXT ARGS...: non-zero exit, the text said
-  local what=$1 text=$2; shift 2
-  local out; out=$(run "$@" 2>&1); local rc=$?
-  if [ $rc -ne 0 ] && grep -qF -- "$text" <<<"$out"; then pass=$((pass + 1));
-  else fail=$((fail + 1)); echo "FAIL: $what: exit $rc, output: $out"; fi
-}
+source "$(dirname "$0")/cli-common.sh"
 
 person=$data/person_detect.tflite hello=$data/hello_world_int8.tflite
 quick=(--runs 3 --warmup 1)

@@ -4,22 +4,9 @@
 set -u
 q8_bin=$1; data=$2/tflite; shift 2
 q8() { "$@" 2>/dev/null; }
-run() { "${emulator[@]}" "$q8_bin" "$@"; }
 emulator=("$@")
 if [ ! -d "$data" ]; then echo "SKIP: cli/test-cli: ../shared/testdata is absent"; exit 77; fi
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-pass=0; fail=0
-check() { # check DESCRIPTION COMMAND...: passes when the command succeeds
-  local what=$1; shift
-  if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $what"; fi
-}
-# expect_error DESCRIPTION EXPECTED_TEXT ARGS...: q8 must exit non-zero and say the text.
-expect_error() {
-  local what=$1 text=$2; shift 2
-  local out; out=$(run "$@" 2>&1); local rc=$?
-  if [ $rc -ne 0 ] && grep -qF -- "$text" <<<"$out"; then pass=$((pass + 1));
-  else fail=$((fail + 1)); echo "FAIL: $what: exit $rc, output: $out"; fi
-}
+source "$(dirname "$0")/cli-common.sh"
 npy_header() { head -c 128 "$1" | tr -d '\000' | tr -c '[:print:]' ' '; }
 
 mobilenet=$data/mobilenet_v1_0.5_160_quant.tflite cat=$data/cat_160x160_nearest_rgb.uint8.bin

@@ -5,20 +5,9 @@
 set -u
 q8_bin=$1; shift
 emulator=("$@")
-run() { "${emulator[@]}" "$q8_bin" "$@"; }
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-pass=0; fail=0
-check() { # check DESCRIPTION COMMAND...: passes when the command succeeds
-  local what=$1; shift
-  if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $what"; fi
-}
+source "$(dirname "$0")/cli-common.sh"
 # expect_error DESCRIPTION EXIT_CODE EXPECTED_TEXT ARGS...: q8 gen must exit so and say the text.
-expect_error() {
-  local what=$1 code=$2 text=$3; shift 3
-  local out; out=$(run gen "$@" 2>&1); local rc=$?
-  if [ $rc -eq "$code" ] && grep -qF -- "$text" <<<"$out"; then pass=$((pass + 1));
-  else fail=$((fail + 1)); echo "FAIL: $what: exit $rc, output: $out"; fi
-}
+expect_error() { local what=$1 code=$2 text=$3; shift 3; expect_exit "$what" "$code" "$text" gen "$@"; }
 
 out=$(run gen --help); rc=$?
 check "--help exits 0" test $rc -eq 0
