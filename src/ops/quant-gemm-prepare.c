@@ -2,21 +2,33 @@
    constant term of the kernel's algebra folded in, weight packing and the task split. */
 #include "ops/quant-gemm.h"
 
+#include <string.h>
+
 #include "core/threadpool.h"
 
 /* Activation rows wanted per task: about 32 KiB of packed rows (the L1 data cache), at most
    64 rows and at least one tile. */
 enum { BLOCK_BYTES = 32 * 1024, BLOCK_MAX_ROWS = 64, TASKS_PER_THREAD = 4 };
 
+static const q8_quant_gemm_kernel scalar_kernel = {q8_qs8_qc8w_gemm_minmax_ukernel_4x8c4__scalar,
+                                                   4, 8, false};
+
 q8_quant_gemm_kernel q8_quant_gemm_kernel_for(q8_isa isa) {
 #if Q8_HAVE_X86_KERNELS
   if (isa == Q8_ISA_AVX512VNNI)
-    return (q8_quant_gemm_kernel){q8_qs8_qc8w_gemm_minmax_ukernel_8x32c4__avx512vnni, 8, 32};
+    return (q8_quant_gemm_kernel){q8_qs8_qc8w_gemm_minmax_ukernel_8x32c4__avx512vnni, 8, 32,
+                                  false};
   if (isa == Q8_ISA_AVX2)
-    return (q8_quant_gemm_kernel){q8_qs8_qc8w_gemm_minmax_ukernel_4x8c4__avx2, 4, 8};
+    return (q8_quant_gemm_kernel){q8_qs8_qc8w_gemm_minmax_ukernel_4x8c4__avx2, 4, 8, false};
 #endif
-  (void)isa; /* SCALAR, and paths this family has no variant for (NEON, NEONDOT) */
-  return (q8_quant_gemm_kernel){q8_qs8_qc8w_gemm_minmax_ukernel_4x8c4__scalar, 4, 8};
+#if Q8_HAVE_ARM_KERNELS
+  if (isa == Q8_ISA_NEONDOT)
+    return (q8_quant_gemm_kernel){q8_qs8_qc8w_gemm_minmax_ukernel_8x8c4__neondot, 8, 8, false};
+  if (isa == Q8_ISA_NEON) /* when a weight is -128, prepare_with takes the scalar kernel */
+    return (q8_quant_gemm_kernel){q8_qs8_qc8w_gemm_minmax_ukernel_4x8c4__neon, 4, 8, true};
+#endif
+  (void)isa; /* SCALAR, and paths this family has no variant for */
+  return scalar_kernel;
 }
 
 q8_qs8_im2col q8_quant_gemm_conv_geometry(const q8_conv_2d_params *p) {
@@ -56,6 +68,11 @@ q8_status q8_quant_gemm_prepare_with(q8_prepare_ctx *ctx, const q8_quant_gemm_de
   const q8_qs8_im2col *geo = &d->geometry;
   const q8_conv_quant *q = d->quant;
   const size_t k = (size_t)geo->kernel_h * (size_t)geo->kernel_w * (size_t)geo->in_c;
+  /* Packed weights are s = w - 128 for uint8 models, w for int8 ones: s = -128 is byte 0 or
+     0x80. */
+  const uint8_t weight_min_byte = q->is_signed ? 0x80 : 0;
+  if (kernel->no_weight_min && memchr(d->weights, weight_min_byte, d->n * k) != NULL)
+    kernel = &scalar_kernel;
   g->ukernel = kernel->fn;
   g->mr = kernel->mr;
   g->nr = kernel->nr;

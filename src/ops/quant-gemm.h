@@ -12,6 +12,7 @@
 #include "ops/conv-quant.h"
 #include "ops/op.h"
 #include "ref/conv-2d.h"
+#include "ukernels/qs8-qc8w-gemm/qs8-qc8w-gemm-c2.h"
 #include "ukernels/qs8-qc8w-gemm/qs8-qc8w-gemm.h"
 
 struct q8_threadpool;
@@ -30,6 +31,8 @@ typedef struct q8_quant_gemm {
   q8_qs8_gemm_ukernel_fn ukernel;
   size_t mr, nr;             /* the kernel's tile */
   size_t m, n, kc;           /* rows, columns, K rounded up to the kernel's KR */
+  bool c2;                   /* the int16 layout (qs8-qc8w-gemm-c2.h): kc int16 per row */
+  size_t row_bytes;          /* bytes of one packed activation row */
   const uint8_t *packed;     /* ceil(n / nr) panels */
   size_t panel_bytes;
   q8_qs8_gemm_params params;
@@ -48,6 +51,8 @@ q8_qs8_im2col q8_quant_gemm_conv_geometry(const q8_conv_2d_params *p);
 typedef struct q8_quant_gemm_kernel {
   q8_qs8_gemm_ukernel_fn fn;
   size_t mr, nr;
+  bool no_weight_min; /* valid only without a packed weight of -128 (else the scalar kernel) */
+  bool c2;            /* the int16 layout of qs8-qc8w-gemm-c2.h */
 } q8_quant_gemm_kernel;
 
 /* The kernel of a path (not Q8_ISA_REF): its own variant, else the scalar one. */

@@ -1,7 +1,8 @@
 /* The packed 8-bit GEMM path of CONV_2D and FULLY_CONNECTED (src/ops/quant-gemm*) byte for
    byte against the reference operators, on every kernel it has: scalar, AVX2 and AVX-512 VNNI
-   natively where the CPU runs them (reported skipped where not) and the VNNI kernel's source
-   on emulated intrinsics (x86-64), each with 1, 2 and 3 threads. Random convolutions
+   (NEON and NEON dot product on AArch64, with the NEON kernel's fallback when a weight is
+   -128) natively where the CPU runs them (reported skipped where not) and the VNNI kernel's
+   source on emulated intrinsics (x86-64), each with 1, 2 and 3 threads. Random convolutions
    (channels 1..1000, kernels 1x1..7x7, strides, dilations, SAME/VALID, batches, zero points
    at the extremes, per-channel multipliers and shifts), fully connected layers (batch 1..9),
    and long K for the accumulator's range. */
@@ -36,10 +37,12 @@ static int n_paths, skipped_paths;
 static void choose_paths(void) {
   paths[n_paths++] = (path){"scalar", Q8_ISA_SCALAR, {0}};
   /* A path without a variant of its own gets the scalar kernel, which any CPU runs. */
+#if !defined(__aarch64__)
   paths[n_paths++] = (path){"neondot (scalar kernel)", Q8_ISA_NEONDOT, {0}};
+#endif
 #if defined(__x86_64__)
   paths[n_paths++] = (path){"avx512vnni (emulated intrinsics)", Q8_ISA_AVX512VNNI,
-                            {emulated_8x32c4__avx512vnni, 8, 32}};
+                            {emulated_8x32c4__avx512vnni, 8, 32, false}};
 #endif
   /* Paths of another architecture are not built here; one built but beyond this CPU is
      reported skipped. */
@@ -132,6 +135,16 @@ static bool run_path(const gemm_case *c, const path *pa, q8_threadpool *pool,
                           ? q8_quant_gemm_prepare_with(&ctx, &d, &pa->kernel, &g, &scratch_bytes)
                           : q8_quant_gemm_prepare(&ctx, &d, &g, &scratch_bytes);
   T_CHECK(s == Q8_OK, "prepare on %s: %s", pa->name, ctx.message);
+#if defined(__aarch64__)
+  /* The NEON kernel's int16 pairs overflow on a weight of -128: prepare must fall back. */
+  if (s == Q8_OK && pa->isa == Q8_ISA_NEON) {
+    const size_t n_w = (size_t)p->out_c * case_k(c);
+    const bool has_min = memchr(c->filter, c->is_signed ? 0x80 : 0, n_w) != NULL;
+    T_CHECK(g.ukernel == (has_min ? q8_qs8_qc8w_gemm_minmax_ukernel_4x8c4__scalar
+                                  : q8_qs8_qc8w_gemm_minmax_ukernel_4x8c4__neon),
+            "neon path with%s a weight of -128: wrong kernel", has_min ? "" : "out");
+  }
+#endif
   if (s == Q8_OK) {
     uint8_t *scratch = malloc(scratch_bytes);
     memset(scratch, 0x5A, scratch_bytes);
@@ -213,6 +226,11 @@ static void fill_quantization(t_rng *rng, gemm_case *c, int extremes) {
   for (size_t i = 0; i < n_w; i++)
     c->filter[i] = extremes == 1 ? (uint8_t)qmin : extremes == 2 ? (uint8_t)qmax
                                                                   : (uint8_t)t_rng_next(rng);
+  /* Half the cases without a weight of -128 (int8 byte 0x80, uint8 byte 0 after the shift
+     by 128), which the neon path's kernel needs; the others test its fallback. */
+  if (t_rng_range(rng, 0, 1))
+    for (size_t i = 0; i < n_w; i++)
+      if (c->filter[i] == (c->is_signed ? 0x80 : 0)) c->filter[i] ^= 1;
   if (t_rng_range(rng, 0, 4) != 0) {
     c->bias = malloc(sizeof(int32_t) * p->out_c);
     for (int i = 0; i < p->out_c; i++) c->bias[i] = (int32_t)t_rng_range(rng, -50000, 50000);

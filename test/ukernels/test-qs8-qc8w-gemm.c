@@ -1,8 +1,8 @@
 /* The 8-bit GEMM micro-kernels (qs8-qc8w-gemm) byte for byte against a direct evaluation of
    their contract with the reference output stage (src/ref/ref-common.h): the scalar kernel,
    the AVX-512 VNNI kernel's own source compiled against plain-C intrinsics (every x86-64
-   machine), and the native AVX2 and AVX-512 VNNI kernels where the CPU runs them (reported
-   skipped otherwise).
+   machine), and the native AVX2 and AVX-512 VNNI kernels (NEON and NEON dot product on
+   AArch64) where the CPU runs them (reported skipped otherwise).
    Random tiles around the tile sizes, row terms, strides, and the output stage on edge
    accumulators, multipliers and every shift from -31 to 30. */
 #include <stdio.h>
@@ -28,16 +28,22 @@ typedef struct variant {
   q8_qs8_gemm_ukernel_fn fn;
   size_t mr, nr;
   q8_isa native; /* the path whose CPU features it needs (SCALAR: none) */
+  bool no_weight_min; /* contract without weights of -128 (the NEON kernel: int16 pairs) */
 } variant;
 
 static const variant variants[] = {
-    {"4x8c4__scalar", q8_qs8_qc8w_gemm_minmax_ukernel_4x8c4__scalar, 4, 8, Q8_ISA_SCALAR},
+    {"4x8c4__scalar", q8_qs8_qc8w_gemm_minmax_ukernel_4x8c4__scalar, 4, 8, Q8_ISA_SCALAR, false},
 #if defined(__x86_64__)
     {"8x32c4__avx512vnni (emulated intrinsics)", emulated_8x32c4__avx512vnni, 8, 32,
-     Q8_ISA_SCALAR},
-    {"4x8c4__avx2", q8_qs8_qc8w_gemm_minmax_ukernel_4x8c4__avx2, 4, 8, Q8_ISA_AVX2},
+     Q8_ISA_SCALAR, false},
+    {"4x8c4__avx2", q8_qs8_qc8w_gemm_minmax_ukernel_4x8c4__avx2, 4, 8, Q8_ISA_AVX2, false},
     {"8x32c4__avx512vnni", q8_qs8_qc8w_gemm_minmax_ukernel_8x32c4__avx512vnni, 8, 32,
-     Q8_ISA_AVX512VNNI},
+     Q8_ISA_AVX512VNNI, false},
+#endif
+#if defined(__aarch64__)
+    {"4x8c4__neon", q8_qs8_qc8w_gemm_minmax_ukernel_4x8c4__neon, 4, 8, Q8_ISA_NEON, true},
+    {"8x8c4__neondot", q8_qs8_qc8w_gemm_minmax_ukernel_8x8c4__neondot, 8, 8, Q8_ISA_NEONDOT,
+     false},
 #endif
 };
 
@@ -137,6 +143,8 @@ static bool random_tile(const variant *v, t_rng *rng, uint64_t seed) {
     t.a[i] = extremes == 1 ? 255 : extremes == 2 ? 0 : (uint8_t)t_rng_next(rng);
   for (size_t i = 0; i < v->nr * t.k; i++)
     t.w[i] = extremes == 1 ? -128 : extremes == 2 ? 127 : (int8_t)t_rng_next(rng);
+  if (v->no_weight_min) /* the extreme the kernel is allowed: every weight -127 */
+    for (size_t i = 0; i < v->nr * t.k; i++) t.w[i] = t.w[i] == -128 ? -127 : t.w[i];
   for (size_t j = 0; j < v->nr; j++) {
     const bool realistic = t_rng_range(rng, 0, 3) != 0;
     t.bias[j] = realistic ? (int32_t)t_rng_range(rng, -100000, 100000) : edge_or_random_i32(rng);

@@ -63,6 +63,21 @@ void q8_qs8_qc8w_gemm_minmax_ukernel_8x32c4__avx512vnni(size_t mr, size_t nc, si
                                                         size_t c_stride,
                                                         const q8_qs8_gemm_params *params);
 
+/* AArch64 Advanced SIMD without dot product (SMULL/SMLAL into int16, SADALP into int32): 4 rows
+   x 8 columns. Valid only when no packed weight is -128 (two int16 products would overflow):
+   src/ops/quant-gemm-prepare.c checks and falls back. */
+void q8_qs8_qc8w_gemm_minmax_ukernel_4x8c4__neon(size_t mr, size_t nc, size_t kc,
+                                                 const uint8_t *a, size_t a_stride,
+                                                 const void *w, const int32_t *row_terms,
+                                                 void *c, size_t c_stride,
+                                                 const q8_qs8_gemm_params *params);
+/* ARMv8.2 dot product (SDOT, signed x signed after flipping activations back): 8 x 8. */
+void q8_qs8_qc8w_gemm_minmax_ukernel_8x8c4__neondot(size_t mr, size_t nc, size_t kc,
+                                                    const uint8_t *a, size_t a_stride,
+                                                    const void *w, const int32_t *row_terms,
+                                                    void *c, size_t c_stride,
+                                                    const q8_qs8_gemm_params *params);
+
 /* The activation side: rows of A packed from an NHWC input for a convolution window (a
    fully connected layer is the 1x1 case with in_h = in_w = 1). */
 typedef struct q8_qs8_im2col {
