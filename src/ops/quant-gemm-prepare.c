@@ -19,7 +19,7 @@ q8_quant_gemm_kernel q8_quant_gemm_kernel_for(q8_isa isa) {
     return (q8_quant_gemm_kernel){q8_qs8_qc8w_gemm_minmax_ukernel_8x32c4__avx512vnni, 8, 32,
                                   false};
   if (isa == Q8_ISA_AVX2)
-    return (q8_quant_gemm_kernel){q8_qs8_qc8w_gemm_minmax_ukernel_4x8c4__avx2, 4, 8, false};
+    return (q8_quant_gemm_kernel){q8_qs8_qc8w_gemm_minmax_ukernel_6x16c2__avx2, 6, 16, false};
 #endif
 #if Q8_HAVE_ARM_KERNELS
   if (isa == Q8_ISA_NEONDOT)
@@ -29,6 +29,13 @@ q8_quant_gemm_kernel q8_quant_gemm_kernel_for(q8_isa isa) {
 #endif
   (void)isa; /* SCALAR, and paths this family has no variant for */
   return scalar_kernel;
+}
+
+bool q8_quant_gemm_is_c2(q8_qs8_gemm_ukernel_fn fn) {
+#if Q8_HAVE_X86_KERNELS
+  if (fn == q8_qs8_qc8w_gemm_minmax_ukernel_6x16c2__avx2) return true;
+#endif
+  return fn == q8_qs8_qc8w_gemm_minmax_ukernel_6x16c2__scalar;
 }
 
 q8_qs8_im2col q8_quant_gemm_conv_geometry(const q8_conv_2d_params *p) {
@@ -44,7 +51,7 @@ static size_t div_up(size_t a, size_t b) { return (a + b - 1) / b; }
 
 static void split_tasks(q8_quant_gemm *g, size_t threads) {
   const size_t panels = div_up(g->n, g->nr);
-  size_t rows = BLOCK_BYTES / g->kc;
+  size_t rows = BLOCK_BYTES / g->row_bytes;
   if (rows > BLOCK_MAX_ROWS) rows = BLOCK_MAX_ROWS;
   rows = rows / g->mr * g->mr;
   if (rows < g->mr) rows = g->mr;
@@ -59,7 +66,44 @@ static void split_tasks(q8_quant_gemm *g, size_t threads) {
   if (tasks_n > panels) tasks_n = panels;
   g->block_panels = div_up(panels, tasks_n);
   g->tasks_n = div_up(panels, g->block_panels);
-  g->thread_bytes = div_up(rows * g->kc + rows * sizeof(int32_t), 64) * 64;
+  g->thread_bytes = div_up(rows * g->row_bytes + rows * sizeof(int32_t), 64) * 64;
+}
+
+static q8_status finish_prepare(q8_prepare_ctx *ctx, q8_quant_gemm *g,
+                                size_t *scratch_bytes) {
+  g->pool = q8_prepare_threadpool(ctx);
+  const size_t threads = (size_t)q8_threadpool_size(g->pool);
+  split_tasks(g, threads);
+  *scratch_bytes = threads * g->thread_bytes;
+  return Q8_OK;
+}
+
+/* The int16 layout: weights stored as w - z_w and activations as their values (the packer
+   undoes the flip below), so the kernel's sum is the reference's and the bias is the folded
+   bias as it is. */
+static q8_status prepare_c2(q8_prepare_ctx *ctx, const q8_quant_gemm_desc *d, q8_quant_gemm *g,
+                            size_t *scratch_bytes) {
+  const q8_qs8_im2col *geo = &d->geometry;
+  const q8_conv_quant *q = d->quant;
+  const size_t k = (size_t)geo->kernel_h * (size_t)geo->kernel_w * (size_t)geo->in_c;
+  g->kc = div_up(k, Q8_QS8_GEMM_C2_KR) * Q8_QS8_GEMM_C2_KR;
+  g->row_bytes = g->kc * sizeof(int16_t);
+  g->panel_bytes = q8_qs8_gemm_c2_panel_bytes(g->kc, g->nr);
+  g->params = (q8_qs8_gemm_params){q->output_zero_point, q->act_min, q->act_max};
+  const uint8_t flip = q->is_signed ? 0x80 : 0;
+  g->geometry = *geo;
+  g->geometry.flip = flip;
+  g->geometry.pad_byte = (uint8_t)((uint32_t)q->input_zero_point ^ flip);
+  g->geometry.row_factor = 0;
+  const size_t packed_bytes = div_up(d->n, g->nr) * g->panel_bytes;
+  uint8_t *packed = q8_prepare_alloc(ctx, packed_bytes);
+  if (packed == NULL)
+    return q8_prepare_fail(ctx, Q8_ERROR_OUT_OF_MEMORY, "out of memory (%zu bytes of packed "
+                           "weights)", packed_bytes);
+  q8_qs8_gemm_c2_pack_weights(d->n, k, g->nr, d->weights, q->is_signed, q->weight_zero_point,
+                              d->folded_bias, q->multiplier, q->shift, packed);
+  g->packed = packed;
+  return finish_prepare(ctx, g, scratch_bytes);
 }
 
 q8_status q8_quant_gemm_prepare_with(q8_prepare_ctx *ctx, const q8_quant_gemm_desc *d,
@@ -78,7 +122,10 @@ q8_status q8_quant_gemm_prepare_with(q8_prepare_ctx *ctx, const q8_quant_gemm_de
   g->nr = kernel->nr;
   g->m = d->m;
   g->n = d->n;
+  g->c2 = q8_quant_gemm_is_c2(kernel->fn);
+  if (g->c2) return prepare_c2(ctx, d, g, scratch_bytes);
   g->kc = div_up(k, Q8_QS8_GEMM_KR) * Q8_QS8_GEMM_KR;
+  g->row_bytes = g->kc;
   g->panel_bytes = q8_qs8_gemm_panel_bytes(g->kc, g->nr);
   g->params = (q8_qs8_gemm_params){q->output_zero_point, q->act_min, q->act_max};
 
@@ -107,11 +154,7 @@ q8_status q8_quant_gemm_prepare_with(q8_prepare_ctx *ctx, const q8_quant_gemm_de
   q8_qs8_gemm_pack_weights(d->n, k, g->nr, d->weights, (uint8_t)(0u - a_w), bias, q->multiplier,
                            q->shift, packed);
   g->packed = packed;
-  g->pool = q8_prepare_threadpool(ctx);
-  const size_t threads = (size_t)q8_threadpool_size(g->pool);
-  split_tasks(g, threads);
-  *scratch_bytes = threads * g->thread_bytes;
-  return Q8_OK;
+  return finish_prepare(ctx, g, scratch_bytes);
 }
 
 q8_status q8_quant_gemm_prepare(q8_prepare_ctx *ctx, const q8_quant_gemm_desc *desc,

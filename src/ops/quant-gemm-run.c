@@ -18,8 +18,11 @@ static void run_task(void *context, int32_t task, int32_t thread) {
   const size_t m0 = tm * g->block_rows;
   const size_t rows = g->m - m0 < g->block_rows ? g->m - m0 : g->block_rows;
   uint8_t *a = job->scratch + (size_t)thread * g->thread_bytes;
-  int32_t *row_terms = (int32_t *)(void *)(a + g->block_rows * g->kc);
-  q8_qs8_im2col_pack(&g->geometry, g->kc, job->input, m0, rows, a, row_terms);
+  int32_t *row_terms = (int32_t *)(void *)(a + g->block_rows * g->row_bytes);
+  if (g->c2)
+    q8_qs8_im2col_pack_c2(&g->geometry, g->kc, job->input, m0, rows, (int16_t *)(void *)a);
+  else
+    q8_qs8_im2col_pack(&g->geometry, g->kc, job->input, m0, rows, a, row_terms);
   const bool has_row_terms = g->geometry.row_factor != 0;
   const size_t n0 = tn * g->block_panels * g->nr;
   const size_t n1 = n0 + g->block_panels * g->nr < g->n ? n0 + g->block_panels * g->nr : g->n;
@@ -29,7 +32,7 @@ static void run_task(void *context, int32_t task, int32_t thread) {
     const size_t nc = n1 - n < g->nr ? n1 - n : g->nr;
     for (size_t r = 0; r < rows; r += g->mr) {
       const size_t mr = rows - r < g->mr ? rows - r : g->mr;
-      g->ukernel(mr, nc, g->kc, a + r * g->kc, g->kc, panel,
+      g->ukernel(mr, nc, g->kc, a + r * g->row_bytes, g->row_bytes, panel,
                  has_row_terms ? row_terms + r : NULL, job->output + (m0 + r) * g->n + n, g->n,
                  &g->params);
     }
