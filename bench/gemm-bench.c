@@ -146,7 +146,10 @@ int main(int argc, char **argv) {
   if (!vnni) printf("avx512vnni: skipped (this CPU or build lacks it)\n");
   printf("%-42s %8s %8s %8s %8s %8s\n", "shape (int8, one thread)", "ref", "scalar", "avx2",
          "vnni", "of peak");
+  /* Q8_BENCH_ONLY=text: only the shapes whose name contains it (for a profiler). */
+  const char *only = getenv("Q8_BENCH_ONLY");
   for (size_t i = 0; i < sizeof kShapes / sizeof kShapes[0]; i++) {
+    if (only != NULL && strstr(kShapes[i].name, only) == NULL) continue;
     setup u;
     setup_shape(&kShapes[i], &u);
     const q8_conv_2d_params *p = &u.p;

@@ -49,8 +49,22 @@ static void pack_row_c2(const q8_qs8_im2col *g, const uint8_t *input, size_t m, 
   const size_t in_c = (size_t)g->in_c;
   const uint8_t *image = input + b * (size_t)g->in_h * (size_t)g->in_w * in_c;
   const int16_t pad = (int16_t)((int32_t)g->pad_byte - g->flip);
+  const size_t window_row = (size_t)g->kernel_w * in_c;
+  const int32_t x0 = ox * g->stride_w - g->pad_left;
+  /* The taps of one window row are consecutive pixels when undilated and inside the image:
+     one widening pass over them (the first convolution's 3-channel taps are 3 bytes each). */
+  const bool row_inside = g->dilation_w == 1 && x0 >= 0 && x0 + g->kernel_w <= g->in_w;
   for (int32_t ky = 0; ky < g->kernel_h; ky++) {
     const int32_t y = oy * g->stride_h - g->pad_top + ky * g->dilation_h;
+    if (y < 0 || y >= g->in_h || row_inside) {
+      if (y < 0 || y >= g->in_h)
+        fill(row, pad, window_row);
+      else
+        widen(row, image + ((size_t)y * (size_t)g->in_w + (size_t)x0) * in_c, window_row,
+              g->flip);
+      row += window_row;
+      continue;
+    }
     for (int32_t kx = 0; kx < g->kernel_w; kx++, row += in_c) {
       const int32_t x = ox * g->stride_w - g->pad_left + kx * g->dilation_w;
       if (y < 0 || y >= g->in_h || x < 0 || x >= g->in_w)
@@ -75,6 +89,6 @@ void q8_qs8_im2col_pack_c2(const q8_qs8_im2col *g, size_t kc, const uint8_t *inp
   for (size_t r = 0; r < rows; r++) {
     int16_t *row = a + r * kc;
     pack_row_c2(g, input, m0 + r, row);
-    fill(row + k, 0, kc - k);
+    if (kc > k) row[k] = 0; /* kc - k < 2: a store, not a call to memset */
   }
 }
