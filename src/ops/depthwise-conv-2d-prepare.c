@@ -98,6 +98,11 @@ static q8_qs8_dwconv_ukernel_fn choose_kernel(q8_isa isa, const q8_depthwise_con
     return is_signed ? q8_qs8_qc8w_dwconv_minmax_ukernel_xp16c__avx2
                      : q8_qu8_dwconv_minmax_ukernel_xp16c__avx2;
   }
+#elif Q8_HAVE_ARM_KERNELS
+  /* Both ARM paths: the kernel needs no dot product; it reads the xp1c packing (block 0). */
+  if ((isa == Q8_ISA_NEON || isa == Q8_ISA_NEONDOT) && p->depth_multiplier == 1)
+    return is_signed ? q8_qs8_qc8w_dwconv_minmax_ukernel_xp16c__neon
+                     : q8_qu8_dwconv_minmax_ukernel_xp16c__neon;
 #else
   (void)isa;
   (void)p;

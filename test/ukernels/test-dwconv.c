@@ -1,5 +1,6 @@
-/* DEPTHWISE_CONV_2D kernel paths (scalar, avx2, avx512vnni) byte for byte against the reference
-   operator (src/ref/depthwise-conv-2d.c) through the op's own kernel plan and run function:
+/* DEPTHWISE_CONV_2D kernel paths (scalar, avx2, avx512vnni; neon, neondot) byte for byte
+   against the reference operator (src/ref/depthwise-conv-2d.c) through the op's own kernel
+   plan and run function:
    random and listed shapes (channels around the 32-channel tile, 1x1 to 7x7 and non-square
    filters, strides, dilations, SAME/VALID padding, depth multipliers, batch > 1), zero
    points, multipliers and shifts at their extremes, 1, 2 and 3 threads. A failure prints
@@ -142,6 +143,11 @@ static void check_case(const paths *paths, int index, dw_case *c) {
     if (paths->k.avx512) check_path(Q8_ISA_AVX512VNNI, false, "avx512vnni", pool, index, c);
     if (paths->emulated_avx512)
       check_path(Q8_ISA_AVX512VNNI, true, "avx512vnni-emulated", pool, index, c);
+    /* The ARM paths (built and run on AArch64 only): both run the xp16c neon kernel. */
+    if (q8_isa_compiled(Q8_ISA_NEON) && q8_isa_runs_on(Q8_ISA_NEON, q8_cpu_detect()))
+      check_path(Q8_ISA_NEON, false, "neon", pool, index, c);
+    if (q8_isa_compiled(Q8_ISA_NEONDOT) && q8_isa_runs_on(Q8_ISA_NEONDOT, q8_cpu_detect()))
+      check_path(Q8_ISA_NEONDOT, false, "neondot", pool, index, c);
   }
   free(c->want);
   free(c->folded);

@@ -84,6 +84,17 @@ void q8_qu8_dwconv_minmax_ukernel_xp16c__avx2(size_t pixels, size_t channels, si
                                               void *output, size_t output_stride,
                                               const q8_qs8_dwconv_params *params);
 
+/* AArch64 Advanced SIMD (MLA on int32-widened bytes, 16 channels per step) on the xp1c
+   packing: any number of taps, depth multiplier 1. */
+void q8_qs8_qc8w_dwconv_minmax_ukernel_xp16c__neon(size_t pixels, size_t channels, size_t taps,
+                                                   const void *const *input, const void *packed,
+                                                   void *output, size_t output_stride,
+                                                   const q8_qs8_dwconv_params *params);
+void q8_qu8_dwconv_minmax_ukernel_xp16c__neon(size_t pixels, size_t channels, size_t taps,
+                                              const void *const *input, const void *packed,
+                                              void *output, size_t output_stride,
+                                              const q8_qs8_dwconv_params *params);
+
 /* AVX-512BW + VNNI (vpdpwssd on int16 pairs of taps, 32 channels per step): 9p for
    exactly 9 taps (3x3 at any stride and dilation, weights held in registers), xp for any
    number of taps. Depth multiplier 1. */
