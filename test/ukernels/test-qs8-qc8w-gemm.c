@@ -12,6 +12,7 @@
 #include "core/cpu.h"
 #include "ref/ref-common.h"
 #include "ukernels/qs8-qc8w-gemm/qs8-qc8w-gemm.h"
+#include "gemm-test-common.h"
 #include "util/test-util.h"
 
 /* The VNNI kernel's source on emulated intrinsics, under another name (x86-64 builds: the
@@ -101,26 +102,6 @@ static bool run_tile(const variant *v, const tile_case *t, uint64_t seed) {
   return bad == 0;
 }
 
-static int32_t edge_or_random_i32(t_rng *rng) {
-  static const int32_t edges[] = {INT32_MIN, INT32_MIN + 1, -(1 << 30), -1, 0, 1, 1 << 30,
-                                  INT32_MAX - 1, INT32_MAX};
-  if (t_rng_range(rng, 0, 3) == 0) return edges[t_rng_range(rng, 0, 8)];
-  return (int32_t)(uint32_t)t_rng_next(rng);
-}
-
-static void random_params(t_rng *rng, q8_qs8_gemm_params *p) {
-  const bool is_signed = t_rng_range(rng, 0, 1);
-  const int32_t qmin = is_signed ? -128 : 0, qmax = is_signed ? 127 : 255;
-  p->output_zero_point = t_rng_range(rng, 0, 4) == 0 ? (t_rng_range(rng, 0, 1) ? qmin : qmax)
-                                                     : (int32_t)t_rng_range(rng, qmin, qmax);
-  p->output_min = qmin;
-  p->output_max = qmax;
-  if (t_rng_range(rng, 0, 2) == 0) {
-    p->output_min = (int32_t)t_rng_range(rng, qmin, qmax);
-    p->output_max = (int32_t)t_rng_range(rng, p->output_min, qmax);
-  }
-}
-
 /* Random tile: k around multiples of 4 and long K; realistic multipliers (in [2^30, 2^31)
    with shifts that keep outputs in range) mixed with arbitrary ones. */
 static bool random_tile(const variant *v, t_rng *rng, uint64_t seed) {
@@ -147,16 +128,17 @@ static bool random_tile(const variant *v, t_rng *rng, uint64_t seed) {
     for (size_t i = 0; i < v->nr * t.k; i++) t.w[i] = t.w[i] == -128 ? -127 : t.w[i];
   for (size_t j = 0; j < v->nr; j++) {
     const bool realistic = t_rng_range(rng, 0, 3) != 0;
-    t.bias[j] = realistic ? (int32_t)t_rng_range(rng, -100000, 100000) : edge_or_random_i32(rng);
+    t.bias[j] = realistic ? (int32_t)t_rng_range(rng, -100000, 100000)
+                          : gemm_test_edge_or_random_i32(rng);
     t.multiplier[j] = realistic ? (int32_t)t_rng_range(rng, 1 << 30, INT32_MAX)
-                                : edge_or_random_i32(rng);
+                                : gemm_test_edge_or_random_i32(rng);
     t.shift[j] = (int32_t)(realistic ? t_rng_range(rng, -20, -5) : t_rng_range(rng, -31, 30));
   }
   if (t_rng_range(rng, 0, 1)) {
     t.row_terms = malloc(t.mr * sizeof(int32_t));
-    for (size_t i = 0; i < t.mr; i++) t.row_terms[i] = edge_or_random_i32(rng);
+    for (size_t i = 0; i < t.mr; i++) t.row_terms[i] = gemm_test_edge_or_random_i32(rng);
   }
-  random_params(rng, &t.params);
+  gemm_test_output_params(rng, t_rng_range(rng, 0, 1), &t.params);
   const bool ok = run_tile(v, &t, seed);
   free(t.a);
   free(t.w);
@@ -170,16 +152,8 @@ static bool random_tile(const variant *v, t_rng *rng, uint64_t seed) {
 /* The output stage alone: A is zero, so a row's accumulator is its row term (bias 0); every
    accumulator edge meets every multiplier edge at every shift in [-31, 30]. */
 static void output_stage_edges(const variant *v, t_rng *rng, uint64_t seed) {
-  static const int32_t accs[] = {INT32_MIN, INT32_MIN + 1, INT32_MIN + 2, -(1 << 30) - 1,
-                                 -(1 << 30), -(1 << 30) + 1, -65537, -65536, -32768, -257,
-                                 -256, -255, -129, -128, -127, -3, -2, -1, 0, 1, 2, 3, 127,
-                                 128, 129, 255, 256, 257, 32767, 32768, 65535, 65536,
-                                 (1 << 30) - 1, 1 << 30, (1 << 30) + 1, INT32_MAX - 2,
-                                 INT32_MAX - 1, INT32_MAX};
-  static const int32_t mults[] = {INT32_MIN, INT32_MIN + 1, -(1 << 30), -1, 0, 1, 2,
-                                  (1 << 30) - 1, 1 << 30, (1 << 30) + 1, 1518500250,
-                                  INT32_MAX - 1, INT32_MAX};
-  const size_t n_acc = sizeof accs / sizeof accs[0], n_mult = sizeof mults / sizeof mults[0];
+  const int32_t *accs = gemm_test_edge_accs, *mults = gemm_test_edge_mults;
+  const size_t n_acc = GEMM_TEST_N_ACCS, n_mult = GEMM_TEST_N_MULTS;
   tile_case t = {0};
   t.k = 4;
   t.kc = 4;
@@ -204,7 +178,7 @@ static void output_stage_edges(const variant *v, t_rng *rng, uint64_t seed) {
         t.multiplier[j] = mults[pair / 62];
         t.shift[j] = (int32_t)(pair % 62) - 31;
       }
-      random_params(rng, &t.params);
+      gemm_test_output_params(rng, t_rng_range(rng, 0, 1), &t.params);
       failures += !run_tile(v, &t, seed);
     }
   free(t.a);
