@@ -5,9 +5,21 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 
+#include "core/cpu.h"
 #include "ukernels/qs8-qc8w-gemm/qs8-qc8w-gemm.h"
 #include "util/test-util.h"
+
+/* A kernel under test. */
+typedef struct variant {
+  const char *name;
+  q8_qs8_gemm_ukernel_fn fn;
+  size_t mr, nr;
+  q8_isa native; /* the path whose CPU features it needs (SCALAR: none) */
+  bool no_weight_min; /* contract without weights of -128 (the NEON kernel: int16 pairs) */
+} variant;
 
 /* Accumulators and multipliers at the int32 edges and around the rounding points. */
 static const int32_t gemm_test_edge_accs[] = {
@@ -41,6 +53,31 @@ static inline void gemm_test_output_params(t_rng *rng, bool is_signed, q8_qs8_ge
     p->output_min = (int32_t)t_rng_range(rng, qmin, qmax);
     p->output_max = (int32_t)t_rng_range(rng, p->output_min, qmax);
   }
+}
+
+/* Runs each variant this CPU can run: the output-stage edges, then random tiles until 5
+   fail. A kernel this CPU cannot run is reported (per kernel and counted at the end), never
+   counted as passed; the status is that of the kernels that ran. */
+static inline int gemm_test_main(const variant *variants, size_t n, uint64_t seed,
+                                 void (*edges)(const variant *, t_rng *, uint64_t),
+                                 bool (*random_tile)(const variant *, t_rng *, uint64_t)) {
+  const int iterations = getenv("Q8_TEST_ITERATIONS") ? 300 : 2000;
+  int skipped = 0;
+  for (size_t vi = 0; vi < n; vi++) {
+    const variant *v = &variants[vi];
+    if (!q8_isa_runs_on(v->native, q8_cpu_detect())) {
+      printf("SKIP: %s (this CPU cannot run the %s path)\n", v->name, q8_isa_name(v->native));
+      skipped++;
+      continue;
+    }
+    t_rng rng = {seed + vi};
+    edges(v, &rng, seed);
+    int failures = 0;
+    for (int i = 0; i < iterations && failures < 5; i++) failures += !random_tile(v, &rng, seed);
+    printf("%s: output stage edges and %d random tiles\n", v->name, iterations);
+  }
+  if (skipped > 0) printf("SKIP: %d kernel(s) not run on this CPU\n", skipped);
+  return t_finish();
 }
 
 #endif

@@ -14,17 +14,11 @@
 #include "gemm-test-common.h"
 #include "util/test-util.h"
 
-typedef struct variant {
-  const char *name;
-  q8_qs8_gemm_ukernel_fn fn;
-  size_t mr, nr;
-  q8_isa native; /* the path whose CPU features it needs (SCALAR: none) */
-} variant;
-
 static const variant variants[] = {
-    {"6x16c2__scalar", q8_qs8_qc8w_gemm_minmax_ukernel_6x16c2__scalar, 6, 16, Q8_ISA_SCALAR},
+    {"6x16c2__scalar", q8_qs8_qc8w_gemm_minmax_ukernel_6x16c2__scalar, 6, 16, Q8_ISA_SCALAR,
+     false},
 #if defined(__x86_64__)
-    {"6x16c2__avx2", q8_qs8_qc8w_gemm_minmax_ukernel_6x16c2__avx2, 6, 16, Q8_ISA_AVX2},
+    {"6x16c2__avx2", q8_qs8_qc8w_gemm_minmax_ukernel_6x16c2__avx2, 6, 16, Q8_ISA_AVX2, false},
 #endif
 };
 
@@ -179,24 +173,6 @@ static void output_stage_edges(const variant *v, t_rng *rng, uint64_t seed) {
 }
 
 int main(void) {
-  const uint64_t seed = t_seed(0xC2C2C2);
-  const int iterations = getenv("Q8_TEST_ITERATIONS") ? 300 : 2000;
-  int skipped = 0;
-  for (size_t vi = 0; vi < sizeof variants / sizeof variants[0]; vi++) {
-    const variant *v = &variants[vi];
-    if (!q8_isa_runs_on(v->native, q8_cpu_detect())) {
-      printf("SKIP: %s (this CPU cannot run the %s path)\n", v->name, q8_isa_name(v->native));
-      skipped++;
-      continue;
-    }
-    t_rng rng = {seed + vi};
-    output_stage_edges(v, &rng, seed);
-    int failures = 0;
-    for (int i = 0; i < iterations && failures < 5; i++) failures += !random_tile(v, &rng, seed);
-    printf("%s: output stage edges and %d random tiles\n", v->name, iterations);
-  }
-  /* A kernel this CPU cannot run is reported (above and here), never counted as passed; the
-     program's status is that of the kernels that ran. */
-  if (skipped > 0) printf("SKIP: %d kernel(s) not run on this CPU\n", skipped);
-  return t_finish();
+  return gemm_test_main(variants, sizeof variants / sizeof variants[0], t_seed(0xC2C2C2),
+                        output_stage_edges, random_tile);
 }

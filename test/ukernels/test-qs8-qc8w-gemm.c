@@ -24,14 +24,6 @@
 #undef q8_qs8_qc8w_gemm_minmax_ukernel_8x32c4__avx512vnni
 #endif
 
-typedef struct variant {
-  const char *name;
-  q8_qs8_gemm_ukernel_fn fn;
-  size_t mr, nr;
-  q8_isa native; /* the path whose CPU features it needs (SCALAR: none) */
-  bool no_weight_min; /* contract without weights of -128 (the NEON kernel: int16 pairs) */
-} variant;
-
 static const variant variants[] = {
     {"4x8c4__scalar", q8_qs8_qc8w_gemm_minmax_ukernel_4x8c4__scalar, 4, 8, Q8_ISA_SCALAR, false},
 #if defined(__x86_64__)
@@ -190,24 +182,6 @@ static void output_stage_edges(const variant *v, t_rng *rng, uint64_t seed) {
 }
 
 int main(void) {
-  const uint64_t seed = t_seed(0x9E3779);
-  const int iterations = getenv("Q8_TEST_ITERATIONS") ? 300 : 2000;
-  int skipped = 0;
-  for (size_t vi = 0; vi < sizeof variants / sizeof variants[0]; vi++) {
-    const variant *v = &variants[vi];
-    if (!q8_isa_runs_on(v->native, q8_cpu_detect())) {
-      printf("SKIP: %s (this CPU cannot run the %s path)\n", v->name, q8_isa_name(v->native));
-      skipped++;
-      continue;
-    }
-    t_rng rng = {seed + vi};
-    output_stage_edges(v, &rng, seed);
-    int failures = 0;
-    for (int i = 0; i < iterations && failures < 5; i++) failures += !random_tile(v, &rng, seed);
-    printf("%s: output stage edges and %d random tiles\n", v->name, iterations);
-  }
-  /* A kernel this CPU cannot run is reported (above and here), never counted as passed; the
-     program's status is that of the kernels that ran. */
-  if (skipped > 0) printf("SKIP: %d kernel(s) not run on this CPU\n", skipped);
-  return t_finish();
+  return gemm_test_main(variants, sizeof variants / sizeof variants[0], t_seed(0x9E3779),
+                        output_stage_edges, random_tile);
 }
