@@ -2,6 +2,7 @@
    activation rows widened to int16 at run time. */
 #include <string.h>
 
+#include "ukernels/qs8-qc8w-gemm/im2col-pixel.h"
 #include "ukernels/qs8-qc8w-gemm/qs8-qc8w-gemm-c2.h"
 
 size_t q8_qs8_gemm_c2_panel_bytes(size_t kc, size_t nr) {
@@ -43,19 +44,17 @@ static void fill(int16_t *dst, int16_t value, size_t n) {
 }
 
 static void pack_row_c2(const q8_qs8_im2col *g, const uint8_t *input, size_t m, int16_t *row) {
-  const size_t pixels = (size_t)g->out_h * (size_t)g->out_w;
-  const size_t b = m / pixels, pixel = m % pixels;
-  const int32_t oy = (int32_t)(pixel / (size_t)g->out_w), ox = (int32_t)(pixel % (size_t)g->out_w);
+  const q8_im2col_pixel px = q8_im2col_pixel_at(g, input, m);
+  const uint8_t *image = px.image;
   const size_t in_c = (size_t)g->in_c;
-  const uint8_t *image = input + b * (size_t)g->in_h * (size_t)g->in_w * in_c;
   const int16_t pad = (int16_t)((int32_t)g->pad_byte - g->flip);
   const size_t window_row = (size_t)g->kernel_w * in_c;
-  const int32_t x0 = ox * g->stride_w - g->pad_left;
+  const int32_t x0 = px.x0;
   /* The taps of one window row are consecutive pixels when undilated and inside the image:
      one widening pass over them (the first convolution's 3-channel taps are 3 bytes each). */
   const bool row_inside = g->dilation_w == 1 && x0 >= 0 && x0 + g->kernel_w <= g->in_w;
   for (int32_t ky = 0; ky < g->kernel_h; ky++) {
-    const int32_t y = oy * g->stride_h - g->pad_top + ky * g->dilation_h;
+    const int32_t y = px.y0 + ky * g->dilation_h;
     if (y < 0 || y >= g->in_h || row_inside) {
       if (y < 0 || y >= g->in_h)
         fill(row, pad, window_row);
@@ -66,7 +65,7 @@ static void pack_row_c2(const q8_qs8_im2col *g, const uint8_t *input, size_t m, 
       continue;
     }
     for (int32_t kx = 0; kx < g->kernel_w; kx++, row += in_c) {
-      const int32_t x = ox * g->stride_w - g->pad_left + kx * g->dilation_w;
+      const int32_t x = x0 + kx * g->dilation_w;
       if (y < 0 || y >= g->in_h || x < 0 || x >= g->in_w)
         fill(row, pad, in_c);
       else

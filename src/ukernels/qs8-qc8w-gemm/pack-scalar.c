@@ -2,6 +2,7 @@
    (im2col with the int8 -> uint8 flip and the uint8 models' row sums) at run time. */
 #include <string.h>
 
+#include "ukernels/qs8-qc8w-gemm/im2col-pixel.h"
 #include "ukernels/qs8-qc8w-gemm/qs8-qc8w-gemm.h"
 
 size_t q8_qs8_gemm_panel_bytes(size_t kc, size_t nr) {
@@ -62,15 +63,13 @@ static uint32_t byte_sum(const uint8_t *p, size_t n) {
 }
 
 static void pack_row(const q8_qs8_im2col *g, const uint8_t *input, size_t m, uint8_t *row) {
-  const size_t pixels = (size_t)g->out_h * (size_t)g->out_w;
-  const size_t b = m / pixels, pixel = m % pixels;
-  const int32_t oy = (int32_t)(pixel / (size_t)g->out_w), ox = (int32_t)(pixel % (size_t)g->out_w);
+  const q8_im2col_pixel px = q8_im2col_pixel_at(g, input, m);
+  const uint8_t *image = px.image;
   const size_t in_c = (size_t)g->in_c;
-  const uint8_t *image = input + b * (size_t)g->in_h * (size_t)g->in_w * in_c;
   for (int32_t ky = 0; ky < g->kernel_h; ky++) {
-    const int32_t y = oy * g->stride_h - g->pad_top + ky * g->dilation_h;
+    const int32_t y = px.y0 + ky * g->dilation_h;
     for (int32_t kx = 0; kx < g->kernel_w; kx++, row += in_c) {
-      const int32_t x = ox * g->stride_w - g->pad_left + kx * g->dilation_w;
+      const int32_t x = px.x0 + kx * g->dilation_w;
       if (y < 0 || y >= g->in_h || x < 0 || x >= g->in_w)
         memset(row, g->pad_byte, in_c);
       else
