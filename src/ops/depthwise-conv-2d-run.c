@@ -30,10 +30,12 @@ typedef struct row_job {
 /* First output column whose tap at input column offset `offset` (kx * dilation - pad_left)
    lands at or past input column `x` (a ceiling division, for either sign), within
    [0, out_w]. */
-static int32_t first_column_at(int32_t x, int32_t offset, int32_t stride, int32_t out_w) {
-  const int32_t num = x - offset;
-  int32_t ox = num <= 0 ? -((-num) / stride) : (num + stride - 1) / stride;
-  return ox < 0 ? 0 : ox > out_w ? out_w : ox;
+static int32_t first_column_at(int64_t x, int64_t offset, int64_t stride, int32_t out_w) {
+  /* In 64 bits: stride, dilation and padding may each be near INT32_MAX (prepare bounds only
+     their combined extent), and num + stride - 1 must not overflow. */
+  const int64_t num = x - offset;
+  const int64_t ox = num <= 0 ? -((-num) / stride) : (num + stride - 1) / stride;
+  return (int32_t)(ox < 0 ? 0 : ox > out_w ? out_w : ox);
 }
 
 /* Pointers for output row oy of image b: [ox][ky][kx]. Per tap, the columns inside the
@@ -44,18 +46,18 @@ static void build_indirection(const q8_depthwise_conv_2d_plan *plan, const uint8
   const size_t taps = (size_t)p->kernel_h * (size_t)p->kernel_w;
   const size_t pixel_bytes = (size_t)p->in_c, step = (size_t)p->stride_w * pixel_bytes;
   for (int32_t ky = 0; ky < p->kernel_h; ky++) {
-    const int32_t y = oy * p->stride_h - p->pad_top + ky * p->dilation_h;
+    const int64_t y = (int64_t)oy * p->stride_h - p->pad_top + (int64_t)ky * p->dilation_h;
     const bool row_inside = y >= 0 && y < p->in_h;
     for (int32_t kx = 0; kx < p->kernel_w; kx++) {
       const size_t t = (size_t)ky * (size_t)p->kernel_w + (size_t)kx;
-      const int32_t offset = kx * p->dilation_w - p->pad_left;
+      const int64_t offset = (int64_t)kx * p->dilation_w - p->pad_left;
       const int32_t lo = row_inside ? first_column_at(0, offset, p->stride_w, p->out_w) : p->out_w;
       const int32_t hi = row_inside ? first_column_at(p->in_w, offset, p->stride_w, p->out_w) : lo;
       int32_t ox = 0;
       for (; ox < lo; ox++) out[(size_t)ox * taps + t] = plan->zero_points;
       if (ox < hi) {
         const uint8_t *x = image + ((size_t)y * (size_t)p->in_w +
-                                    (size_t)(ox * p->stride_w + offset)) * pixel_bytes;
+                                    (size_t)((int64_t)ox * p->stride_w + offset)) * pixel_bytes;
         for (; ox < hi; ox++, x += step) out[(size_t)ox * taps + t] = x;
       }
       for (; ox < p->out_w; ox++) out[(size_t)ox * taps + t] = plan->zero_points;

@@ -22,6 +22,9 @@ static const regression cases[] = {
     {"output-float-int32-zero-point-overflow.tflite", Q8_OK, "",
      "an int32 graph output with zero point INT32_MIN: q - zero_point overflowed int32 in "
      "q8_interp_get_output_float"},
+    {"dwconv-stride-overflows-int32.tflite", Q8_OK, "",
+     "DEPTHWISE_CONV_2D with stride_w INT32_MAX on a kernel path (not ref): the indirection's "
+     "ceiling division overflowed int32 (num + stride - 1)"},
 };
 
 /* Reads every output, as bytes and (not in the integer-only build) as floats. */

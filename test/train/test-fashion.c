@@ -49,8 +49,9 @@ int main(void) {
   q8_error err;
   if (q8_dataset_load(NULL, "train", TRAIN_IMAGES, &train_set, &err) != Q8_OK ||
       q8_dataset_load(NULL, "t10k", 0, &test_set, &err) != Q8_OK) {
-    /* The test command installs the data set: there its absence is a failure. */
-    if (t_test_deps_required()) {
+    /* The test command installs the data set: there its absence is a failure (but a build
+       without zlib, the aarch64 cross build, cannot read Debian's gzipped files). */
+    if (t_test_deps_required() && q8_dataset_reads_gzip()) {
       T_CHECK(false, "Fashion-MNIST: %s", err.message);
       return t_finish();
     }
