@@ -10,32 +10,28 @@
    64 rows and at least one tile. */
 enum { BLOCK_BYTES = 32 * 1024, BLOCK_MAX_ROWS = 64, TASKS_PER_THREAD = 4 };
 
-static const q8_quant_gemm_kernel scalar_kernel = {q8_qs8_qc8w_gemm_minmax_ukernel_4x8c4__scalar,
-                                                   4, 8, false};
+static const q8_quant_gemm_kernel scalar_kernel = {
+    .fn = q8_qs8_qc8w_gemm_minmax_ukernel_4x8c4__scalar, .mr = 4, .nr = 8};
 
 q8_quant_gemm_kernel q8_quant_gemm_kernel_for(q8_isa isa) {
 #if Q8_HAVE_X86_KERNELS
   if (isa == Q8_ISA_AVX512VNNI)
-    return (q8_quant_gemm_kernel){q8_qs8_qc8w_gemm_minmax_ukernel_8x32c4__avx512vnni, 8, 32,
-                                  false};
+    return (q8_quant_gemm_kernel){.fn = q8_qs8_qc8w_gemm_minmax_ukernel_8x32c4__avx512vnni,
+                                  .mr = 8, .nr = 32};
   if (isa == Q8_ISA_AVX2)
-    return (q8_quant_gemm_kernel){q8_qs8_qc8w_gemm_minmax_ukernel_6x16c2__avx2, 6, 16, false};
+    return (q8_quant_gemm_kernel){.fn = q8_qs8_qc8w_gemm_minmax_ukernel_6x16c2__avx2, .mr = 6,
+                                  .nr = 16, .c2 = true};
 #endif
 #if Q8_HAVE_ARM_KERNELS
   if (isa == Q8_ISA_NEONDOT)
-    return (q8_quant_gemm_kernel){q8_qs8_qc8w_gemm_minmax_ukernel_8x8c4__neondot, 8, 8, false};
+    return (q8_quant_gemm_kernel){.fn = q8_qs8_qc8w_gemm_minmax_ukernel_8x8c4__neondot, .mr = 8,
+                                  .nr = 8};
   if (isa == Q8_ISA_NEON) /* when a weight is -128, prepare_with takes the scalar kernel */
-    return (q8_quant_gemm_kernel){q8_qs8_qc8w_gemm_minmax_ukernel_4x8c4__neon, 4, 8, true};
+    return (q8_quant_gemm_kernel){.fn = q8_qs8_qc8w_gemm_minmax_ukernel_4x8c4__neon, .mr = 4,
+                                  .nr = 8, .no_weight_min = true};
 #endif
   (void)isa; /* SCALAR, and paths this family has no variant for */
   return scalar_kernel;
-}
-
-bool q8_quant_gemm_is_c2(q8_qs8_gemm_ukernel_fn fn) {
-#if Q8_HAVE_X86_KERNELS
-  if (fn == q8_qs8_qc8w_gemm_minmax_ukernel_6x16c2__avx2) return true;
-#endif
-  return fn == q8_qs8_qc8w_gemm_minmax_ukernel_6x16c2__scalar;
 }
 
 q8_qs8_im2col q8_quant_gemm_conv_geometry(const q8_conv_2d_params *p) {
@@ -122,7 +118,7 @@ q8_status q8_quant_gemm_prepare_with(q8_prepare_ctx *ctx, const q8_quant_gemm_de
   g->nr = kernel->nr;
   g->m = d->m;
   g->n = d->n;
-  g->c2 = q8_quant_gemm_is_c2(kernel->fn);
+  g->c2 = kernel->c2;
   if (g->c2) return prepare_c2(ctx, d, g, scratch_bytes);
   g->kc = div_up(k, Q8_QS8_GEMM_KR) * Q8_QS8_GEMM_KR;
   g->row_bytes = g->kc;
@@ -164,7 +160,8 @@ q8_status q8_quant_gemm_prepare(q8_prepare_ctx *ctx, const q8_quant_gemm_desc *d
   /* Fewer rows than one c2 tile (a FULLY_CONNECTED on one image) stream each weight once:
      the c4 layout's bytes are half the c2 int16 (mobilenet_v1's classifier 0.13 -> 0.09 ms). */
   if (kernel.fn == q8_qs8_qc8w_gemm_minmax_ukernel_6x16c2__avx2 && desc->m < kernel.mr)
-    kernel = (q8_quant_gemm_kernel){q8_qs8_qc8w_gemm_minmax_ukernel_4x8c4__avx2, 4, 8, false};
+    kernel = (q8_quant_gemm_kernel){.fn = q8_qs8_qc8w_gemm_minmax_ukernel_4x8c4__avx2, .mr = 4,
+                                    .nr = 8};
 #endif
   return q8_quant_gemm_prepare_with(ctx, desc, &kernel, gemm, scratch_bytes);
 }

@@ -52,10 +52,8 @@ typedef struct q8_quant_gemm_kernel {
   q8_qs8_gemm_ukernel_fn fn;
   size_t mr, nr;
   bool no_weight_min; /* valid only without a packed weight of -128 (else the scalar kernel) */
+  bool c2;            /* reads the int16 layout of qs8-qc8w-gemm-c2.h (prepare packs for it) */
 } q8_quant_gemm_kernel;
-
-/* Whether fn is a kernel of the int16 layout (qs8-qc8w-gemm-c2.h), which prepare packs for. */
-bool q8_quant_gemm_is_c2(q8_qs8_gemm_ukernel_fn fn);
 
 /* The kernel of a path (not Q8_ISA_REF): its own variant, else the scalar one. */
 q8_quant_gemm_kernel q8_quant_gemm_kernel_for(q8_isa isa);

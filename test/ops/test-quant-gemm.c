@@ -42,7 +42,7 @@ static void choose_paths(void) {
 #endif
 #if defined(__x86_64__)
   paths[n_paths++] = (path){"avx512vnni (emulated intrinsics)", Q8_ISA_AVX512VNNI,
-                            {emulated_8x32c4__avx512vnni, 8, 32, false}};
+                            {.fn = emulated_8x32c4__avx512vnni, .mr = 8, .nr = 32}};
 #endif
   /* Paths of another architecture are not built here; one built but beyond this CPU is
      reported skipped. */
