@@ -15,11 +15,6 @@ int q8_cli_bench(int argc, char **argv);
 int q8_cli_train(int argc, char **argv); /* absent from the integer-only build */
 int q8_cli_gen(int argc, char **argv);
 
-struct q8_dataset;
-/* Top-1 accuracy of a Fashion-MNIST classifier on ds by the integer runtime, ranked as q8 eval
-   ranks (eval.c). Prints the error and returns 0 on failure. */
-int cli_eval_accuracy(const char *path, const struct q8_dataset *ds, double *accuracy);
-
 /* Prints s as a JSON string (quoted, escaped) on stdout. */
 void cli_print_json_string(const char *s);
 
