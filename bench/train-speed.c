@@ -36,7 +36,7 @@ typedef struct config {
   q8t_isa isa;
   bool profile;
   bool pin;
-  bool qat, qat_frozen;
+  bool qat, qat_frozen, float_rounding;
 } config;
 
 static double clock_seconds(clockid_t clock) {
@@ -51,7 +51,7 @@ static void usage(void) {
   fprintf(stderr,
           "usage: train-speed [--model NAME]... [--threads N]... [--batch 64] [--seconds 10]\n"
           "                   [--gemm auto|portable] [--isa auto|scalar|avx2] [--profile] [--pin]\n"
-          "                   [--qat | --qat-frozen]\n"
+          "                   [--qat | --qat-frozen] [--float-rounding]\n"
           "models: fm-cnn fm-mobilenet fm-resnet (default: fm-cnn fm-mobilenet); threads "
           "default 1 and 2\n");
   exit(2);
@@ -68,6 +68,10 @@ static config parse(int argc, char **argv) {
     }
     if (strcmp(a, "--pin") == 0) {
       c.pin = true;
+      continue;
+    }
+    if (strcmp(a, "--float-rounding") == 0) {
+      c.float_rounding = true;
       continue;
     }
     if (strcmp(a, "--qat") == 0 || strcmp(a, "--qat-frozen") == 0) {
@@ -147,6 +151,8 @@ static void pin(int threads) {
 #endif
 }
 
+enum { WARMUP_STEPS = 3 };
+
 static int run(const config *c, const char *model, int threads, double *images_per_second) {
   if (c->pin) pin(threads);
   q8t_graph *g;
@@ -167,7 +173,10 @@ static int run(const config *c, const char *model, int threads, double *images_p
   if (c->qat) {
     q8t_qat_options qo = q8t_qat_defaults();
     qo.quant_delay = 0;
-    if (c->qat_frozen) qo.bn_freeze_step = qo.range_freeze_step = 0;
+    /* Frozen after the warm-up steps, whose first sets the activation ranges (frozen from step
+       0, no range would ever be set and activations would not be fake-quantized). */
+    if (c->qat_frozen) qo.bn_freeze_step = qo.range_freeze_step = WARMUP_STEPS;
+    qo.float_rounding = c->float_rounding;
     if (q8t_qat_prepare(g, &qo, &err) != Q8_OK) {
       fprintf(stderr, "%s: %s\n", model, err.message);
       q8t_graph_free(g);
@@ -184,7 +193,7 @@ static int run(const config *c, const char *model, int threads, double *images_p
   const q8t_images images = {pixels, labels, count, 28, 28, 1};
   const q8t_sgd sgd = {0.9f, 5e-4f};
   node_time *times = c->profile ? calloc((size_t)g->n_nodes, sizeof *times) : NULL;
-  for (int i = 0; i < 3; i++) {
+  for (int i = 0; i < WARMUP_STEPS; i++) {
     q8t_load_batch(g, &images, NULL, (i % 4) * c->batch, c->batch, &err);
     step(g, &sgd, NULL);
   }

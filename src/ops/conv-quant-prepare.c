@@ -201,8 +201,7 @@ static q8_status per_tensor_multiplier(q8_prepare_ctx *ctx, const q8_op_tensor *
                                "than 2%% of the output scale %g",
                                (double)bias->tensor->quant.scale[0], product, (double)out_scale);
   }
-  const float product = in_scale * w_scale; /* float multiply, as TFLite */
-  *real = (double)product / (double)out_scale;
+  *real = q8_conv_real_multiplier(true, in_scale, w_scale, out_scale);
   return Q8_OK;
 }
 
@@ -234,7 +233,7 @@ q8_status q8_conv_quant_resolve(q8_prepare_ctx *ctx, const q8_op_tensor *input,
     const float w_scale = wq->scale[wq->count > 1 ? c : 0];
     const double real = per_tensor_rule
                             ? per_tensor_real
-                            : (double)in_scale * (double)w_scale / (double)out_scale;
+                            : q8_conv_real_multiplier(false, in_scale, w_scale, out_scale);
     if ((s = quantize(ctx, filter, c, real, &quant->multiplier[c], &quant->shift[c])) != Q8_OK)
       return s;
   }

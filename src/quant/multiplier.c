@@ -114,6 +114,14 @@ static int quantize_activation_bound(float f, float scale, int32_t zero_point, i
   return 0;
 }
 
+double q8_conv_real_multiplier(bool per_tensor, float in_scale, float w_scale, float out_scale) {
+  if (per_tensor) {
+    const float product = in_scale * w_scale; /* float multiply, as TFLite */
+    return (double)product / (double)out_scale;
+  }
+  return (double)in_scale * (double)w_scale / (double)out_scale;
+}
+
 static int32_t max_i32(int32_t a, int32_t b) { return a > b ? a : b; }
 static int32_t min_i32(int32_t a, int32_t b) { return a < b ? a : b; }
 

@@ -3,6 +3,7 @@
 #ifndef Q8_QUANT_MULTIPLIER_H
 #define Q8_QUANT_MULTIPLIER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/graph.h"
@@ -21,6 +22,14 @@
    Returns 0 on success, -1 (outputs 0, 0) when real is negative, NaN or infinite, or so
    large that shift exceeds 30 (real >= 2^30 roughly), which no shift of int32 can apply. */
 int q8_quantize_multiplier(double real, int32_t *multiplier, int *shift);
+
+/* The real multiplier of a convolution-like operator's output stage, formed as TFLite forms it:
+   per channel (int8 CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED with per-channel weights)
+   double(in_scale) * double(w_scale) / double(out_scale); per tensor (uint8, int8
+   FULLY_CONNECTED with one weight scale: GetQuantizedConvolutionMultipler) the product is
+   rounded to float first. One definition for the runtime's prepare and the training engine's
+   emulation of the exported arithmetic. */
+double q8_conv_real_multiplier(bool per_tensor, float in_scale, float w_scale, float out_scale);
 
 /* TFLite QuantizeMultiplierSmallerThanOneExp: as q8_quantize_multiplier for 0 < real < 1,
    with *left_shift = shift <= 0. Returns -1 when real is outside (0, 1) or rounds up to 1

@@ -167,6 +167,8 @@ typedef struct q8t_qat_attrs {
                           uses (and no longer updates) its moving statistics */
   int32_t mean_count;  /* tied, after a global average pool exported as MEAN: the values
                           averaged, whose integer mean truncates (0: round to nearest) */
+  bool float_rounding; /* activation after a weighted layer: round in float only, instead of
+                          the exported requantization (train/qat-requant.h) */
 } q8t_qat_attrs;
 
 /* A node's attributes: everything TFLite's operator options need, and the layer's settings. */

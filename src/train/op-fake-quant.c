@@ -11,6 +11,9 @@
      container's codes, rounding towards zero), so that the float model holds the exported
      model's pooled features instead of a systematic half step away from them;
    - WEIGHTS: q8t_weight_grids of the current values (the one definition the export uses too).
+   An activation after a weighted layer in its exported form takes the exported operator's
+   integer requantization instead of the float rounding, unless attrs.qat.float_rounding
+   (train/qat-requant.h).
    Before the quantization delay the node is the identity both ways; in training every forward
    advances the node's clock. */
 #include <math.h>
@@ -21,6 +24,7 @@
 #include "train/convert.h"
 #include "train/ops.h"
 #include "train/qat-internal.h"
+#include "train/qat-requant.h"
 
 /* The range state [3]: min, max, and 1 once a batch (or calibration) has set them. */
 static q8_range_tracker load_range(const float *state) {
@@ -58,6 +62,8 @@ typedef struct fq_ctx {
   size_t per_channel;  /* element i's grid: i / per_channel (conv, fully connected) ... */
   bool depthwise;      /* ... or i % n_grids (depthwise weights: the channel is last) */
   int32_t code_offset; /* MEAN: the container's code = grid code + offset */
+  bool requant;        /* the exported requantization (rq) instead of the float rounding */
+  q8t_requant rq;
 } fq_ctx;
 
 static void slice(const fq_ctx *c, int32_t t, int32_t nt, size_t *begin, size_t *n) {
@@ -166,6 +172,9 @@ static void forward_task(void *arg, int32_t t, int32_t nt) {
   const int32_t mean_count = c->node->attrs.qat.mean_count;
   if (c->grids == NULL) {
     memcpy(y, x, n * sizeof *y);
+  } else if (c->requant) {
+    q8_fake_quant_forward(&c->grids[0], x, y, n);
+    q8t_requant_fix(&c->rq, (int32_t)(at % (size_t)c->rq.channels), x, y, n);
   } else if (mean_count > 0) {
     for (size_t i = 0; i < n; i++) {
       y[i] = truncated_mean(&c->grids[0], mean_count, c->code_offset, x[i]);
@@ -212,6 +221,15 @@ static fq_ctx plan(q8t_graph *g, q8t_node *node, q8_quant_grid *single, bool in_
     c.grids = single;
     c.n_grids = 1;
   }
+  if (c.grids != NULL && qat->fq_kind == Q8T_FQ_ACTIVATION && !qat->float_rounding &&
+      !in_backward) {
+    q8_error error;
+    const q8_status st = q8t_requant_plan(g, node, single, &c.rq, &c.requant, &error);
+    if (st != Q8_OK) {
+      q8t_qat_record_error(g, node, st, &error);
+      c.grids = NULL;
+    }
+  }
   if (c.grids != NULL && qat->mean_count > 0) {
     q8_quant_params params;
     q8_error error;
@@ -229,6 +247,7 @@ static void fq_forward(q8t_graph *g, q8t_node *node) {
   q8_quant_grid single;
   fq_ctx c = plan(g, node, &single, false);
   q8t_parallel(g, forward_task, &c);
+  q8t_requant_free(&c.rq);
   q8t_qat_advance(g, node, Q8T_FQ_STEP);
 }
 

@@ -146,7 +146,8 @@ static int32_t add_fake_quant(rewriter *r, int32_t x, q8t_fq_kind kind, int32_t 
                       .scheme = (int32_t)r->o.scheme,
                       .ema_decay = r->o.ema_decay,
                       .quant_delay = node_step(r->o.quant_delay),
-                      .freeze_step = node_step(r->o.range_freeze_step)};
+                      .freeze_step = node_step(r->o.range_freeze_step),
+                      .float_rounding = r->o.float_rounding};
   return node->output;
 }
 

@@ -36,6 +36,12 @@ typedef struct q8t_qat_options {
                                 with ranges learned and batch norm folded) */
   int64_t bn_freeze_step;    /* folded batch norms use their moving statistics from this step */
   int64_t range_freeze_step; /* activation ranges stop moving at this step */
+  /* false (default): the fake quantization of a weighted layer's output computes the exported
+     operator's integer requantization (int32 bias, TFLite's double rounding) wherever the
+     layer is in its exported form: after its batch norm's freeze, and in inference
+     (train/qat-requant.h); true: it rounds the float output to the nearest step, as TensorFlow
+     does. */
+  bool float_rounding;
 } q8t_qat_options;
 
 /* int8, 8 and 8 bits, decay 0.999, no delay, batch norm and ranges never frozen. */

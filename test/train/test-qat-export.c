@@ -231,25 +231,23 @@ static void free_agreement(agreement *a) {
   for (int32_t i = 0; i < a->n; i++) free(a->tensors[i].deq);
 }
 
-/* Issue item 12's numbers. Layer by layer, each operator agrees within one step on every
-   element (99.4-100% exactly). End to end the issue's 99% within one step holds up to the
-   second residual convolution, not at the ADD (90-95%) and the logits (93-98%), over seeds:
-   the integer requantization (TFLite's MultiplyByQuantizedMultiplier) rounds twice, first to
-   2^-r of a step, so values up to 2^-(r+1) of a step below a half step round up where the
-   float model rounds down: 0.1-0.4% of each layer's outputs, always upwards. Those one-step
-   differences add up through the next layers' sums (144 inputs per 3x3x16 output), the ADD
-   multiplies them by its input-to-output scale ratio (2.5 here: the second convolution has no
-   activation) and the mean and the logits collect them. Emulating that double rounding in
-   the fake-quant nodes (an experiment, not kept) gave 96-97% at the ADD and 99% at the logits.
-   So the end-to-end bound here guards against gross errors (a wrong range or grid hands over
-   far fewer), not the issue's 99%. */
-static void check_agreement(const q8t_graph *g, const char *scheme, const agreement *a) {
+/* Issue item 12's numbers. With the fake quantization of layer outputs emulating the exported
+   requantization (the default, train/qat-requant.h), the integer model holds the fake-quantized
+   model's codes: every shared tensor, end to end, exactly on at least 99.9% of its elements
+   (100.000% over seeds 1-6 when written) and within one step on at least 99%, the issue's
+   bound. With float rounding (TensorFlow's fake quantization, float_rounding) each operator
+   alone still agrees within one step on 99% or more, but end to end the integer
+   requantization's double rounding (0.1-0.4% of each layer's outputs one step up) adds up
+   through the layers and the ADD's 2.5x input-to-output scale ratio: 90-95% at the ADD and
+   93-98% at the logits; that run's end-to-end bound only guards against gross errors. */
+static void check_agreement(const q8t_graph *g, const char *scheme, bool float_rounding,
+                            const agreement *a) {
   const double top1 = fraction((size_t)a->same_top1, (size_t)a->images);
   printf(
-      "%s: integer top-1 = fake-quantized top-1 on %d of %d images (%.2f%%); integer "
+      "%s, %s: integer top-1 = fake-quantized top-1 on %d of %d images (%.2f%%); integer "
       "accuracy %.2f%%\n",
-      scheme, (int)a->same_top1, (int)a->images, 100.0 * top1,
-      100.0 * fraction((size_t)a->int_correct, (size_t)a->images));
+      scheme, float_rounding ? "float rounding" : "integer requantization", (int)a->same_top1,
+      (int)a->images, 100.0 * top1, 100.0 * fraction((size_t)a->int_correct, (size_t)a->images));
   T_CHECK(top1 >= 0.995, "%s: same top-1 on %.2f%% of images (>= 99.5%% wanted)", scheme,
           100.0 * top1);
   T_CHECK(a->n == 8, "%s: %d shared tensors, expected 8", scheme, (int)a->n);
@@ -261,24 +259,33 @@ static void check_agreement(const q8t_graph *g, const char *scheme, const agreem
     const distance *l = &s->local, *e = &s->end_to_end;
     const double local = fraction(l->within1, l->elements);
     const double end = fraction(e->within1, e->elements);
+    const double end_exact = fraction(e->exact, e->elements);
     printf("  %-20s %9zu | %7.3f%% %7.3f%% %5.2f | %7.3f%% %7.3f%% %5.2f\n", tensor, e->elements,
-           100.0 * fraction(l->exact, l->elements), 100.0 * local, l->worst,
-           100.0 * fraction(e->exact, e->elements), 100.0 * end, e->worst);
+           100.0 * fraction(l->exact, l->elements), 100.0 * local, l->worst, 100.0 * end_exact,
+           100.0 * end, e->worst);
     T_CHECK(l->elements == e->elements && local >= 0.99,
             "%s: '%s' alone within one step on %.3f%% of elements", scheme, tensor, 100.0 * local);
-    T_CHECK(end >= 0.85, "%s: '%s' end to end within one step on %.3f%% of elements", scheme,
-            tensor, 100.0 * end);
+    if (float_rounding) {
+      T_CHECK(end >= 0.85, "%s: '%s' end to end within one step on %.3f%% of elements", scheme,
+              tensor, 100.0 * end);
+    } else {
+      T_CHECK(end >= 0.99 && end_exact >= 0.999,
+              "%s: '%s' end to end exact on %.3f%%, within one step on %.3f%% of elements "
+              "(>= 99.9%% and 99%% wanted)",
+              scheme, tensor, 100.0 * end_exact, 100.0 * end);
+    }
   }
 }
 
-static void scheme_run(q8t_scheme scheme, const q8t_images *train, const q8t_images *test,
-                       uint64_t seed) {
+static void scheme_run(q8t_scheme scheme, bool float_rounding, const q8t_images *train,
+                       const q8t_images *test, uint64_t seed) {
   const char *name = q8t_scheme_name(scheme);
   q8t_graph *g = network(seed);
   if (g == NULL) return;
   const double float_accuracy = train_and_evaluate(g, train, test, 3, 0.05f, "float");
   q8t_qat_options o = q8t_qat_defaults();
   o.scheme = scheme;
+  o.float_rounding = float_rounding;
   o.bn_freeze_step = TRAIN / BATCH; /* after the first QAT epoch */
   q8_error err;
   T_CHECK(q8t_qat_prepare(g, &o, &err) == Q8_OK, "%s prepare: %s", name, err.message);
@@ -302,7 +309,7 @@ static void scheme_run(q8t_scheme scheme, const q8t_images *train, const q8t_ima
     agreement a;
     match_tensors(g, out, &r, &a);
     run_held_out(g, out, &r, test, &a);
-    check_agreement(g, name, &a);
+    check_agreement(g, name, float_rounding, &a);
     free_agreement(&a);
     t_runner_free(&r);
   }
@@ -330,7 +337,7 @@ static double projected_seconds(const q8t_images *train) {
   const double step = now() - start;
   q8t_graph_free(g);
   const double steps_per_scheme = 3.0 * TRAIN / BATCH * (1 + 2) + (HELD_OUT + CALIBRATION) / BATCH;
-  return 2 * 2 * steps_per_scheme * step;
+  return 3 * 2 * steps_per_scheme * step;
 }
 
 int main(void) {
@@ -350,8 +357,9 @@ int main(void) {
     free(labels);
     return t_skip("train/test-qat-export", why);
   }
-  scheme_run(Q8T_SCHEME_INT8, &train, &test, seed);
-  scheme_run(Q8T_SCHEME_UINT8, &train, &test, seed);
+  scheme_run(Q8T_SCHEME_INT8, false, &train, &test, seed);
+  scheme_run(Q8T_SCHEME_UINT8, false, &train, &test, seed);
+  scheme_run(Q8T_SCHEME_INT8, true, &train, &test, seed);
   free(pixels);
   free(labels);
   return t_finish();

@@ -116,7 +116,7 @@ static void reference_models(void) {
     const int32_t ranged = plan.n_ranged;
     q8t_export_plan_free(&plan);
     prepare(g, &(q8t_qat_options){q8t_qat_defaults().scheme, 8, 8, 0.999f, 0, Q8T_QAT_NEVER,
-                                  Q8T_QAT_NEVER});
+                                  Q8T_QAT_NEVER, false});
     T_CHECK(q8t_qat_prepared(g), "%s: not prepared", name);
     /* Every batch norm folded; every weight fake-quantized; one EMA range per ranged tensor
        of the export; the pooled features tied to their input's range. */
