@@ -34,6 +34,12 @@ check_install() {
   cc -std=c11 -Wall -Wextra -Werror examples/minimal.c -o "$1/minimal-installed" \
     $(PKG_CONFIG_PATH="$prefix/lib/pkgconfig:$prefix/lib/x86_64-linux-gnu/pkgconfig" \
       pkg-config --cflags --libs --static q8) || return 1
+  # The training API: header, static libraries and q8-train.pc (compiled and linked; running it
+  # would train for a minute).
+  # shellcheck disable=SC2046
+  cc -std=c11 -Wall -Wextra -Werror examples/train.c -o "$1/train-installed" \
+    $(PKG_CONFIG_PATH="$prefix/lib/pkgconfig:$prefix/lib/x86_64-linux-gnu/pkgconfig" \
+      pkg-config --cflags --libs --static q8-train) || return 1
   [ -f "$model" ] || { echo "install check: skipped running (no shared test data)"; return 0; }
   LD_LIBRARY_PATH="$prefix/lib:$prefix/lib/x86_64-linux-gnu" "$1/minimal-installed" "$model" | grep -q "^q8 "
 }
