@@ -2,9 +2,10 @@
    backward, SGD) on random images, per model, thread count and matrix-product backend, with
    the 2-thread / 1-thread ratio measured in the same run. --qat times the quantization-aware
    phase instead (q8t_qat_prepare: folded batch norms and fake quantization from the first
-   step), before the batch-norm freeze (the folded layers run twice for the batch statistics)
-   or, with --qat-frozen, after it. --profile adds each node's forward
-   and backward time. --pin runs n threads on CPUs 0 .. n-1 only (Linux; bench/train-speed.sh
+   step), before the batch-norm freeze (the folded layers run twice for the batch statistics;
+   once with --bn-stats folded, PyTorch's statistics from the folded layer) or, with
+   --qat-frozen, after it. --profile adds each node's forward and backward time (nodes the pass
+   skips are listed at 0). --pin runs n threads on CPUs 0 .. n-1 only (Linux; bench/train-speed.sh
    uses it). On a shared machine the wall time counts other processes' turns on the CPUs too:
    the CPU time per step (all threads) is printed beside it, and with one thread it is the
    steadier measure of the engine's own work. Not a test. */
@@ -37,6 +38,7 @@ typedef struct config {
   bool profile;
   bool pin;
   bool qat, qat_frozen, float_rounding;
+  q8t_bn_statistics bn_statistics;
 } config;
 
 static double clock_seconds(clockid_t clock) {
@@ -51,7 +53,8 @@ static void usage(void) {
   fprintf(stderr,
           "usage: train-speed [--model NAME]... [--threads N]... [--batch 64] [--seconds 10]\n"
           "                   [--gemm auto|portable] [--isa auto|scalar|avx2] [--profile] [--pin]\n"
-          "                   [--qat | --qat-frozen] [--float-rounding]\n"
+          "                   [--qat | --qat-frozen] [--float-rounding] [--bn-stats "
+          "unfolded|folded]\n"
           "models: fm-cnn fm-mobilenet fm-resnet (default: fm-cnn fm-mobilenet); threads "
           "default 1 and 2\n");
   exit(2);
@@ -93,6 +96,9 @@ static config parse(int argc, char **argv) {
       c.isa = strcmp(v, "scalar") == 0 ? Q8T_ISA_SCALAR
               : strcmp(v, "avx2") == 0 ? Q8T_ISA_AVX2
                                        : Q8T_ISA_AUTO;
+    } else if (strcmp(a, "--bn-stats") == 0) {
+      if (strcmp(v, "folded") != 0 && strcmp(v, "unfolded") != 0) usage();
+      c.bn_statistics = v[0] == 'f' ? Q8T_BN_STATISTICS_FOLDED : Q8T_BN_STATISTICS_UNFOLDED;
     } else if (strcmp(a, "--gemm") == 0) {
       c.gemm = strcmp(v, "portable") == 0 ? Q8T_GEMM_PORTABLE : Q8T_GEMM_AUTO;
     } else {
@@ -121,7 +127,9 @@ static void step(q8t_graph *g, const q8t_sgd *sgd, node_time *times) {
     q8t_graph_backward(g);
   } else {
     g->training = true;
+    q8t_graph_mark_running(g, true);
     for (int32_t n = 0; n < g->n_nodes; n++) {
+      if (!g->running[n]) continue;
       const double t0 = now();
       g->ops[g->nodes[n].op]->forward(g, &g->nodes[n]);
       times[n].forward += now() - t0;
@@ -129,7 +137,7 @@ static void step(q8t_graph *g, const q8t_sgd *sgd, node_time *times) {
     g->forward_ran = true;
     g->tensors[g->loss].grad[0] = 1.0f;
     for (int32_t n = g->n_nodes - 1; n >= 0; n--) {
-      if (g->tensors[g->nodes[n].output].grad == NULL) continue;
+      if (g->tensors[g->nodes[n].output].grad == NULL || !g->running[n]) continue;
       const double t0 = now();
       g->ops[g->nodes[n].op]->backward(g, &g->nodes[n]);
       times[n].backward += now() - t0;
@@ -152,6 +160,14 @@ static void pin(int threads) {
 }
 
 enum { WARMUP_STEPS = 3 };
+
+/* The phase a line times: float, qat (qat-bnfold: statistics from the folded layer),
+   qat-frozen. */
+static const char *phase_name(const config *c) {
+  if (!c->qat) return "float";
+  if (c->qat_frozen) return "qat-frozen";
+  return c->bn_statistics == Q8T_BN_STATISTICS_FOLDED ? "qat-bnfold" : "qat";
+}
 
 static int run(const config *c, const char *model, int threads, double *images_per_second) {
   if (c->pin) pin(threads);
@@ -177,6 +193,7 @@ static int run(const config *c, const char *model, int threads, double *images_p
        0, no range would ever be set and activations would not be fake-quantized). */
     if (c->qat_frozen) qo.bn_freeze_step = qo.range_freeze_step = WARMUP_STEPS;
     qo.float_rounding = c->float_rounding;
+    qo.bn_statistics = c->bn_statistics;
     if (q8t_qat_prepare(g, &qo, &err) != Q8_OK) {
       fprintf(stderr, "%s: %s\n", model, err.message);
       q8t_graph_free(g);
@@ -211,7 +228,7 @@ static int run(const config *c, const char *model, int threads, double *images_p
   printf(
       "%-13s %-10s threads %d  %-8s %-6s batch %d: %7.1f images/s  %7.2f ms/step  cpu %7.2f "
       "ms/step  (%lld steps, %.1f MiB)\n",
-      model, c->qat_frozen ? "qat-frozen" : c->qat ? "qat" : "float", threads, q8t_gemm_backend_name(c->gemm), q8t_isa_name(g->isa), c->batch,
+      model, phase_name(c), threads, q8t_gemm_backend_name(c->gemm), q8t_isa_name(g->isa), c->batch,
       *images_per_second, 1e3 * elapsed / (double)steps, 1e3 * cpu / (double)steps,
       (long long)steps, (double)q8t_graph_memory_bytes(g) / (1 << 20));
   if (times != NULL) {

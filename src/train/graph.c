@@ -269,12 +269,16 @@ static bool output_wanted(const q8t_graph *g, int32_t n, bool training) {
   return !read;
 }
 
+void q8t_graph_mark_running(q8t_graph *g, bool training) {
+  for (int32_t n = g->n_nodes - 1; n >= 0; n--) g->running[n] = output_wanted(g, n, training);
+}
+
 q8_status q8t_graph_forward(q8t_graph *g, bool training) {
   q8_status st = check_runnable(g);
   if (st == Q8_OK) st = check_labels(g);
   if (st != Q8_OK) return st;
   q8t_gemm_single_threaded();
-  for (int32_t n = g->n_nodes - 1; n >= 0; n--) g->running[n] = output_wanted(g, n, training);
+  q8t_graph_mark_running(g, training);
   g->training = training;
   for (int32_t n = 0; n < g->n_nodes; n++) {
     q8t_node *node = &g->nodes[n];

@@ -125,7 +125,8 @@ typedef enum q8t_op {
      norm's input and state slots (x = the unfolded layer's output, for batch statistics),
      plus Q8T_FOLDED_LAYER_X (the layer's input), Q8T_FOLDED_WEIGHTS (folded, fake-quantized
      weights) and Q8T_FOLDED_BIAS (the layer's bias or -1); state adds Q8T_FOLDED_CORRECTION
-     (SAVED) and Q8T_FOLDED_STEP. out: as the batch norm's. */
+     (SAVED) and Q8T_FOLDED_STEP. out: as the batch norm's. With attrs.qat.bn_statistics
+     Q8T_BN_STATISTICS_FOLDED it does not read x but writes it (the rescaled folded output). */
   Q8T_OP_CONV_BN_FOLDED,
   Q8T_OP_COUNT
 } q8t_op;
@@ -169,6 +170,7 @@ typedef struct q8t_qat_attrs {
                           averaged, whose integer mean truncates (0: round to nearest) */
   bool float_rounding; /* activation after a weighted layer: round in float only, instead of
                           the exported requantization (train/qat-requant.h) */
+  int32_t bn_statistics; /* folded batch norm: q8t_bn_statistics (train/qat.h) */
 } q8t_qat_attrs;
 
 /* A node's attributes: everything TFLite's operator options need, and the layer's settings. */
@@ -264,6 +266,11 @@ q8_status q8t_graph_set_batch(q8t_graph *graph, int32_t batch);
 /* Runs every node. training: batch norm uses and updates batch statistics; otherwise it
    uses its moving statistics. Inputs (and labels, when there is a loss) must be filled. */
 q8_status q8t_graph_forward(q8t_graph *graph, bool training);
+
+/* Sets graph->running: the nodes a forward in this mode, now, runs (a node whose output no
+   running node reads is skipped: ops.h, q8t_node_reads_input). q8t_graph_forward calls it; a
+   caller that runs nodes one by one (a profiler) calls it before. Needs an allocated graph. */
+void q8t_graph_mark_running(q8t_graph *graph, bool training);
 
 /* Runs every node's backward, in reverse order, after a forward. With a loss node, the
    loss gradient is seeded with 1; without one the caller fills the gradient of the graph's

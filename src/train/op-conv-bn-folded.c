@@ -31,7 +31,31 @@
    sigma_B)) * (gamma * A + B * (z - mu_B) / sigma_B) over the M values of the channel. The layer
    itself runs through its own implementation (a node of its kind made on the spot), so convolution
    keeps no special case. Without batch statistics (after the freeze, in inference) nothing reads
-   z, and graph.c skips the unfolded layer's node (ops.h, q8t_node_reads_input). */
+   z, and graph.c skips the unfolded layer's node (ops.h, q8t_node_reads_input).
+
+   Statistics from the folded layer (attrs.qat.bn_statistics Q8T_BN_STATISTICS_FOLDED, PyTorch
+   1.13's ConvBn2d._forward): before the freeze the batch statistics are those of
+   z' = c / s + b, c = layer(x, w_q) the folded layer's output and s = gamma / sigma_mv the
+   factor fold_weights used (the same float), instead of z's. The unfolded layer never runs:
+   z's buffer holds z' (PyTorch's conv_orig), which the batch norm's statistics read and the
+   backward reuses. y is the formula above with mu_B, sigma_B of z', which is batch norm in
+   training on z': gamma * (z' - mu_B) / sigma_B + beta. Gradients, with g = dy masked by the
+   activation, xhat = (z' - mu_B) / sigma_B, A = sum(g), B = sum(g * xhat) per channel over its
+   M values (batch norm's backward on z', then through z' = c / s + b, nothing divided by s):
+     dc     = (sigma_mv / sigma_B) * (g - A / M - xhat * B / M)
+     dbeta  = A;  db = 0 (z' - mu_B does not depend on b)
+     dgamma = B * (1 - eps / sigma_B^2) here (B from batch norm, minus B * eps / sigma_B^2
+              through the 1 / s of z'), plus fold_weights' share through w_q.
+   With fake quantization off, z' = z up to rounding, so y and the moving statistics are batch
+   norm's on the unfolded layer, as in the default mode.
+   gamma at or near 0: a channel whose folded, fake-quantized weights are all zero (gamma = 0,
+   so s = 0 and c / s would be 0 / 0; a tiny gamma whose folded weights round to 0 on the weight
+   grid; a zero filter) has c = 0 whatever x is: nothing of z can be recovered from it, and
+   PyTorch would produce NaN (s = 0) or drag the moving variance to 0. Such a channel
+   normalises with its moving statistics for the batch, as after the freeze (correction 1,
+   the frozen gradients), and leaves them unchanged. Any other channel has s != 0 and
+   |c| <= 2 |s| sum |x| |w| (a fake-quantized weight is 0 or within half a step of a value at
+   least half a step away from 0), so c / s stays finite however small s is. */
 #include <math.h>
 #include <string.h>
 
@@ -136,6 +160,7 @@ typedef struct folded_ctx {
   int64_t rows; /* values per channel in the batch: every axis but the last */
   int32_t c;
   bool batch_mode; /* batch statistics and the correction (training before the freeze) */
+  bool from_folded; /* batch mode with statistics from the folded layer (z' in z's buffer) */
 } folded_ctx;
 
 /* Thread t's scratch: two sums per channel (doubles); thread 0's holds per-channel
@@ -150,23 +175,101 @@ static float *coef(const folded_ctx *f, int which) {
 
 static double *partials(const folded_ctx *f, int32_t t) { return (double *)f->g->scratch[t]; }
 
+/* Statistics from the folded layer: per-channel arrays in thread 0's scratch, past both the
+   coefficients and what the batch norm's statistics use (they run in between). */
+enum { ARRAY_DIVISOR, ARRAY_OFFSET, ARRAY_KEPT_MEAN, ARRAY_KEPT_VAR, ARRAY_COUNT };
+
+static size_t arrays_offset(const q8t_graph *g, const q8t_node *node, int32_t c) {
+  const size_t coefs = coef_offset(c) + (size_t)COEF_COUNT * c;
+  const size_t bn_floats = g->ops[Q8T_OP_BATCH_NORM]->scratch_floats(g, node);
+  return q8t_align_floats(bn_floats > coefs ? bn_floats : coefs);
+}
+
+static float *array(const folded_ctx *f, int which) {
+  return f->g->scratch[0] + arrays_offset(f->g, f->node, f->c) + (size_t)which * f->c;
+}
+
 static size_t folded_scratch(const q8t_graph *g, const q8t_node *node) {
   const q8t_node layer = layer_node(node);
   const q8t_tensor *y = &g->tensors[node->output];
   const int32_t c = y->dims[y->rank - 1];
-  size_t floats = coef_offset(c) + (size_t)COEF_COUNT * c;
+  size_t floats = arrays_offset(g, node, c) + (size_t)ARRAY_COUNT * c;
   const q8t_op_impl *impl = g->ops[layer.op];
   const size_t layer_floats = impl->scratch_floats ? impl->scratch_floats(g, &layer) : 0;
-  const size_t bn_floats = g->ops[Q8T_OP_BATCH_NORM]->scratch_floats(g, node);
-  if (layer_floats > floats) floats = layer_floats;
-  return bn_floats > floats ? bn_floats : floats;
+  return layer_floats > floats ? layer_floats : floats;
 }
 
 static folded_ctx context(q8t_graph *g, q8t_node *node, bool in_backward) {
   const q8t_tensor *y = q8t_output_tensor(g, node);
   const int32_t c = y->dims[y->rank - 1];
-  return (folded_ctx){g, node, (int64_t)(q8t_tensor_count(y) / (size_t)c), c,
-                      q8t_qat_batch_statistics(g, node, g->training, in_backward)};
+  const bool batch_mode = q8t_qat_batch_statistics(g, node, g->training, in_backward);
+  return (folded_ctx){g, node, (int64_t)(q8t_tensor_count(y) / (size_t)c), c, batch_mode,
+                      batch_mode && node->attrs.qat.bn_statistics == Q8T_BN_STATISTICS_FOLDED};
+}
+
+/* live[i] = 1 where channel i of the folded, fake-quantized weights has a value other than 0,
+   else 0 (see the top: such a channel keeps its moving statistics). */
+static void mark_live_channels(const folded_ctx *f, float *live) {
+  const q8t_tensor *w = q8t_input_tensor(f->g, f->node, Q8T_FOLDED_WEIGHTS);
+  const channel_map m = map_of(w, (q8t_op)f->node->attrs.qat.layer_op);
+  for (int32_t i = 0; i < m.channels; i++) live[i] = 0.0f;
+  if (m.last_axis) {
+    for (size_t i = 0; i < m.count; i++)
+      if (w->data[i] != 0.0f) live[i % (size_t)m.channels] = 1.0f;
+    return;
+  }
+  for (int32_t ch = 0; ch < m.channels; ch++) {
+    const float *v = w->data + (size_t)ch * m.per_channel;
+    for (size_t i = 0; i < m.per_channel && live[ch] == 0.0f; i++) live[ch] = v[i] != 0.0f;
+  }
+}
+
+/* z' = c / s + b into z's buffer; a channel without live weights has divisor infinity, so
+   z' = b there (c is finite). */
+static void rescale_task(void *arg, int32_t t, int32_t nt) {
+  const folded_ctx *f = arg;
+  const float *c = q8t_output_tensor(f->g, f->node)->data;
+  float *z = q8t_input_tensor(f->g, f->node, Q8T_IN_X)->data;
+  const float *divisor = array(f, ARRAY_DIVISOR), *offset = array(f, ARRAY_OFFSET);
+  int64_t r0, r1;
+  q8t_split(f->rows, t, nt, &r0, &r1);
+  for (int64_t r = r0; r < r1; r++) {
+    const size_t at = (size_t)r * f->c;
+    for (int32_t i = 0; i < f->c; i++) z[at + i] = c[at + i] / divisor[i] + offset[i];
+  }
+}
+
+/* The batch statistics of z' (the output holds c): batch norm's own code on z', moving
+   statistics updated from them, but for channels without live weights, which keep theirs and
+   use them as this batch's. correction holds 1 / sigma_mv on entry. */
+static void folded_layer_statistics(folded_ctx *f) {
+  q8t_graph *g = f->g;
+  q8t_node *node = f->node;
+  const float *gamma = q8t_input_tensor(g, node, Q8T_BN_GAMMA)->data;
+  const q8t_tensor *bias = q8t_input_tensor(g, node, Q8T_FOLDED_BIAS);
+  const float *inv_moving_std = q8t_state_tensor(g, node, Q8T_FOLDED_CORRECTION)->data;
+  float *moving_mean = q8t_state_tensor(g, node, Q8T_BN_MOVING_MEAN)->data;
+  float *moving_var = q8t_state_tensor(g, node, Q8T_BN_MOVING_VAR)->data;
+  float *mean = q8t_state_tensor(g, node, Q8T_BN_BATCH_MEAN)->data;
+  float *inv_std = q8t_state_tensor(g, node, Q8T_BN_BATCH_INV_STD)->data;
+  float *divisor = array(f, ARRAY_DIVISOR), *offset = array(f, ARRAY_OFFSET);
+  float *kept_mean = array(f, ARRAY_KEPT_MEAN), *kept_var = array(f, ARRAY_KEPT_VAR);
+  mark_live_channels(f, divisor);
+  for (int32_t i = 0; i < f->c; i++) {
+    /* s as fold_weights computed it: gamma times the same 1 / sigma_mv. */
+    divisor[i] = divisor[i] != 0.0f ? gamma[i] * inv_moving_std[i] : INFINITY;
+    offset[i] = bias != NULL ? bias->data[i] : 0.0f;
+  }
+  q8t_parallel(g, rescale_task, f);
+  memcpy(kept_mean, moving_mean, (size_t)f->c * sizeof *kept_mean);
+  memcpy(kept_var, moving_var, (size_t)f->c * sizeof *kept_var);
+  Q8T_ISA_NAME(q8t_batch_norm_statistics)(g, node);
+  for (int32_t i = 0; i < f->c; i++) {
+    if (divisor[i] != INFINITY) continue;
+    moving_mean[i] = mean[i] = kept_mean[i];
+    moving_var[i] = kept_var[i];
+    inv_std[i] = inv_moving_std[i];
+  }
 }
 
 /* The statistics of this pass into the saved mean and 1 / sigma slots, and the correction
@@ -189,7 +292,11 @@ static void statistics(folded_ctx *f) {
     for (int32_t i = 0; i < f->c; i++) correction[i] = 1.0f;
     return;
   }
-  Q8T_ISA_NAME(q8t_batch_norm_statistics)(g, node);
+  if (f->from_folded) {
+    folded_layer_statistics(f);
+  } else {
+    Q8T_ISA_NAME(q8t_batch_norm_statistics)(g, node);
+  }
   for (int32_t i = 0; i < f->c; i++) correction[i] = inv_std[i] / correction[i];
 }
 
@@ -208,9 +315,9 @@ static void output_task(void *arg, int32_t t, int32_t nt) {
 
 static void folded_forward(q8t_graph *g, q8t_node *node) {
   folded_ctx f = context(g, node, false);
-  statistics(&f);
   q8t_node layer = layer_node(node);
-  g->ops[layer.op]->forward(g, &layer);
+  g->ops[layer.op]->forward(g, &layer); /* first: the folded layer's statistics read it */
+  statistics(&f);
   const float *gamma = q8t_input_tensor(g, node, Q8T_BN_GAMMA)->data;
   const float *beta = q8t_input_tensor(g, node, Q8T_BN_BETA)->data;
   const q8t_tensor *bias = q8t_input_tensor(g, node, Q8T_FOLDED_BIAS);
@@ -227,13 +334,17 @@ static void folded_forward(q8t_graph *g, q8t_node *node) {
   q8t_qat_advance(g, node, Q8T_FOLDED_STEP);
 }
 
-/* Masks dy by the activation, sums dy and dy * (y - beta) per channel, then scales dy by the
-   correction: the gradient of the layer's output. */
+/* Masks dy by the activation and sums dy per channel, with dy * (y - beta) (then scales dy by
+   the correction: the gradient of the layer's output), or with statistics from the folded
+   layer dy * xhat, xhat = (z' - mu_B) / sigma_B (dy's scaling needs these sums). */
 static void grad_sums_task(void *arg, int32_t t, int32_t nt) {
   const folded_ctx *f = arg;
   const q8t_tensor *yt = q8t_output_tensor(f->g, f->node);
   const float *beta = q8t_input_tensor(f->g, f->node, Q8T_BN_BETA)->data;
   const float *correction = q8t_state_tensor(f->g, f->node, Q8T_FOLDED_CORRECTION)->data;
+  const float *z = q8t_input_tensor(f->g, f->node, Q8T_IN_X)->data;
+  const float *mean = q8t_state_tensor(f->g, f->node, Q8T_BN_BATCH_MEAN)->data;
+  const float *inv_std = q8t_state_tensor(f->g, f->node, Q8T_BN_BATCH_INV_STD)->data;
   double *sum_dy = partials(f, t), *sum_dy_y = sum_dy + f->c;
   memset(sum_dy, 0, 2 * (size_t)f->c * sizeof *sum_dy);
   int64_t r0, r1;
@@ -243,10 +354,39 @@ static void grad_sums_task(void *arg, int32_t t, int32_t nt) {
     float *dy = yt->grad + at;
     const float *y = yt->data + at;
     q8t_activation_grad_span(f->node->attrs.activation, y, dy, (size_t)f->c);
+    if (f->from_folded) {
+      for (int32_t i = 0; i < f->c; i++) {
+        sum_dy[i] += dy[i];
+        sum_dy_y[i] += (double)dy[i] * ((z[at + i] - mean[i]) * inv_std[i]);
+      }
+      continue;
+    }
     for (int32_t i = 0; i < f->c; i++) {
       sum_dy[i] += dy[i];
       sum_dy_y[i] += (double)dy[i] * (y[i] - beta[i]);
       dy[i] *= correction[i];
+    }
+  }
+}
+
+/* Statistics from the folded layer: dc = correction * (dy - A / M - xhat * B / M), that is
+   correction * (dy - k0 - xhat * k1) (k0 = k1 = 0 where the channel kept its moving
+   statistics). */
+static void folded_layer_grad_task(void *arg, int32_t t, int32_t nt) {
+  const folded_ctx *f = arg;
+  float *dy = q8t_output_tensor(f->g, f->node)->grad;
+  const float *z = q8t_input_tensor(f->g, f->node, Q8T_IN_X)->data;
+  const float *mean = q8t_state_tensor(f->g, f->node, Q8T_BN_BATCH_MEAN)->data;
+  const float *inv_std = q8t_state_tensor(f->g, f->node, Q8T_BN_BATCH_INV_STD)->data;
+  const float *correction = q8t_state_tensor(f->g, f->node, Q8T_FOLDED_CORRECTION)->data;
+  const float *k0 = coef(f, COEF_DZ_CONST), *k1 = coef(f, COEF_DZ_SLOPE);
+  int64_t r0, r1;
+  q8t_split(f->rows, t, nt, &r0, &r1);
+  for (int64_t r = r0; r < r1; r++) {
+    const size_t at = (size_t)r * f->c;
+    for (int32_t i = 0; i < f->c; i++) {
+      const float xhat = (z[at + i] - mean[i]) * inv_std[i];
+      dy[at + i] = correction[i] * (dy[at + i] - k0[i] - xhat * k1[i]);
     }
   }
 }
@@ -288,8 +428,10 @@ static void parameter_grads(folded_ctx *f) {
   const float *mean = q8t_state_tensor(g, node, Q8T_BN_BATCH_MEAN)->data;
   const float *inv_std = q8t_state_tensor(g, node, Q8T_BN_BATCH_INV_STD)->data;
   float *k0 = coef(f, COEF_DZ_CONST), *k1 = coef(f, COEF_DZ_SLOPE);
+  float *live = array(f, ARRAY_DIVISOR);
+  if (f->from_folded) mark_live_channels(f, live);
   const int32_t nt = q8t_threads_count(g->threads);
-  const double m = (double)f->rows;
+  const double m = (double)f->rows, eps = node->attrs.bn_epsilon;
   for (int32_t i = 0; i < f->c; i++) {
     double a = 0.0, b = 0.0;
     for (int32_t t = 0; t < nt; t++) {
@@ -298,12 +440,24 @@ static void parameter_grads(folded_ctx *f) {
     }
     const double b_i = bias != NULL ? bias->data[i] : 0.0;
     store_element(beta, i, (float)a, node->accumulate[Q8T_BN_BETA]);
+    if (f->from_folded && live[i] != 0.0f) {
+      const double inv_var = (double)inv_std[i] * inv_std[i];
+      store_element(gamma, i, (float)(b * (1.0 - eps * inv_var)), node->accumulate[Q8T_BN_GAMMA]);
+      store_element(bias, i, 0.0f, node->accumulate[Q8T_FOLDED_BIAS]);
+      k0[i] = (float)(a / m);
+      k1[i] = (float)(b / m);
+      continue;
+    }
     store_element(gamma, i, (float)(a * (b_i - mean[i]) * inv_std[i]),
                   node->accumulate[Q8T_BN_GAMMA]);
     store_element(bias, i, (float)(a * gamma->data[i] * inv_std[i]),
                   node->accumulate[Q8T_FOLDED_BIAS]);
-    k0[i] = (float)(-(double)inv_std[i] * gamma->data[i] * a / m);
-    k1[i] = (float)(-(double)inv_std[i] * inv_std[i] * b / m);
+    if (f->from_folded) {
+      k0[i] = k1[i] = 0.0f; /* moving statistics kept: the frozen gradient */
+    } else {
+      k0[i] = (float)(-(double)inv_std[i] * gamma->data[i] * a / m);
+      k1[i] = (float)(-(double)inv_std[i] * inv_std[i] * b / m);
+    }
   }
 }
 
@@ -311,9 +465,12 @@ static void folded_backward(q8t_graph *g, q8t_node *node) {
   folded_ctx f = context(g, node, true);
   q8t_parallel(g, grad_sums_task, &f);
   parameter_grads(&f);
-  /* Without batch statistics z's layer did not run (graph.c) unless something else reads z. */
+  /* Without batch statistics from it, z's layer did not run (graph.c) unless something else
+     reads z. */
   const q8t_tensor *z = q8t_input_tensor(g, node, Q8T_IN_X);
-  if (z->grad != NULL && (z->producer < 0 || g->running[z->producer])) {
+  if (f.from_folded) {
+    q8t_parallel(g, folded_layer_grad_task, &f);
+  } else if (z->grad != NULL && (z->producer < 0 || g->running[z->producer])) {
     q8t_parallel(g, z_grad_task, &f);
   }
   /* The layer's backward last: it uses the scratch the coefficients were in. */

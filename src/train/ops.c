@@ -74,7 +74,9 @@ q8_status q8t_op_table_for(q8t_isa isa, const q8t_op_impl *const **table, q8t_is
 
 bool q8t_node_reads_input(const q8t_graph *g, const q8t_node *node, int slot, bool training) {
   if (node->op == Q8T_OP_CONV_BN_FOLDED && slot == Q8T_IN_X) {
-    return q8t_qat_batch_statistics(g, node, training, false);
+    /* Statistics from the folded layer: x (the unfolded layer's output) is written, not read. */
+    return node->attrs.qat.bn_statistics == Q8T_BN_STATISTICS_UNFOLDED &&
+           q8t_qat_batch_statistics(g, node, training, false);
   }
   return true;
 }

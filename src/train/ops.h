@@ -30,7 +30,8 @@ typedef struct q8t_op_impl {
 } q8t_op_impl;
 
 /* Whether node reads input slot in a forward in this mode (every node reads every input but
-   the folded batch norm, which reads its unfolded layer's output only for batch statistics).
+   the folded batch norm, which reads its unfolded layer's output only for batch statistics,
+   and never when it takes them from the folded layer: Q8T_BN_STATISTICS_FOLDED).
    graph.c skips a node whose output no running node reads, in that forward and the backward
    after it. */
 bool q8t_node_reads_input(const q8t_graph *g, const q8t_node *node, int slot, bool training);

@@ -21,6 +21,12 @@ q8t_qat_options q8t_qat_defaults(void) {
                            .range_freeze_step = Q8T_QAT_NEVER};
 }
 
+const char *q8t_bn_statistics_name(q8t_bn_statistics statistics) {
+  return statistics == Q8T_BN_STATISTICS_UNFOLDED ? "unfolded"
+         : statistics == Q8T_BN_STATISTICS_FOLDED ? "folded"
+                                                  : "unknown";
+}
+
 static bool is_qat_node(const q8t_node *node) {
   return node->op == Q8T_OP_FAKE_QUANT || node->op == Q8T_OP_FOLD_WEIGHTS ||
          node->op == Q8T_OP_CONV_BN_FOLDED;
@@ -54,6 +60,12 @@ static q8_status normalize(const q8t_qat_options *in, q8t_qat_options *o, q8_err
     return q8_fail(error, Q8_ERROR_INVALID_ARGUMENT,
                    "QAT bit widths: weights %d, activations %d (each 2 to 8)", o->weight_bits,
                    o->activation_bits);
+  if (o->bn_statistics != Q8T_BN_STATISTICS_UNFOLDED &&
+      o->bn_statistics != Q8T_BN_STATISTICS_FOLDED)
+    return q8_fail(error, Q8_ERROR_INVALID_ARGUMENT,
+                   "QAT batch-norm statistics %d: expected Q8T_BN_STATISTICS_UNFOLDED (0) or "
+                   "Q8T_BN_STATISTICS_FOLDED (1)",
+                   (int)o->bn_statistics);
   if (!(o->ema_decay >= 0.0f && o->ema_decay <= 1.0f))
     return q8_fail(error, Q8_ERROR_INVALID_ARGUMENT, "QAT EMA decay %g: expected 0 to 1",
                    (double)o->ema_decay);
@@ -201,8 +213,9 @@ static void fold(rewriter *r, int32_t layer, int32_t bn) {
   node->attrs.activation = bn_attrs.activation;
   node->attrs.bn_momentum = bn_attrs.bn_momentum;
   node->attrs.bn_epsilon = bn_attrs.bn_epsilon;
-  node->attrs.qat =
-      (q8t_qat_attrs){.layer_op = conv.op, .freeze_step = node_step(r->o.bn_freeze_step)};
+  node->attrs.qat = (q8t_qat_attrs){.layer_op = conv.op,
+                                    .freeze_step = node_step(r->o.bn_freeze_step),
+                                    .bn_statistics = (int32_t)r->o.bn_statistics};
 }
 
 /* A weighted layer without a batch norm reads its weights through fake quantization. */

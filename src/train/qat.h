@@ -27,6 +27,20 @@
 #define Q8T_QAT_NEVER (-1)
 #define Q8T_QAT_MAX_STEPS 16777216 /* 2^24: the clocks are float state tensors */
 
+/* Where a folded batch norm takes its batch statistics from before its freeze step. */
+typedef enum q8t_bn_statistics {
+  /* TensorFlow's quantize rewriter (the default): from the unfolded float layer's output
+     z = layer(x, w), a second run of the layer, forward and backward. */
+  Q8T_BN_STATISTICS_UNFOLDED = 0,
+  /* PyTorch's ConvBn2d (torch.nn.intrinsic.qat, 1.13): from the folded, fake-quantized layer's
+     output rescaled, z' = layer(x, w_q) / (gamma / sigma_mv) + b, so the layer runs once;
+     gradients flow through the statistics into it. */
+  Q8T_BN_STATISTICS_FOLDED = 1
+} q8t_bn_statistics;
+
+/* "unfolded", "folded"; "unknown" otherwise. */
+const char *q8t_bn_statistics_name(q8t_bn_statistics statistics);
+
 typedef struct q8t_qat_options {
   q8t_scheme scheme;         /* int8 (TFLite) or uint8 (the paper): the weights' grids */
   int weight_bits;           /* 2..8; 0 means 8 */
@@ -42,16 +56,21 @@ typedef struct q8t_qat_options {
      (train/qat-requant.h); true: it rounds the float output to the nearest step, as TensorFlow
      does. */
   bool float_rounding;
+  /* Q8T_BN_STATISTICS_UNFOLDED (default) or Q8T_BN_STATISTICS_FOLDED; nothing changes from the
+     batch-norm freeze on, nor in inference (op-conv-bn-folded.c). */
+  q8t_bn_statistics bn_statistics;
 } q8t_qat_options;
 
-/* int8, 8 and 8 bits, decay 0.999, no delay, batch norm and ranges never frozen. */
+/* int8, 8 and 8 bits, decay 0.999, no delay, batch norm and ranges never frozen, batch
+   statistics from the unfolded layer. */
 q8t_qat_options q8t_qat_defaults(void);
 
 /* Rewrites graph in place (its parameters, statistics and values are kept):
    - every batch norm that the export folds (q8t_export_plan_init: a convolution, depthwise
      convolution or fully connected layer whose output only it reads) becomes a
      conv_bn_folded node in the batch norm's place, with a fold_weights node and a fake-quant
-     node on the folded weights before it; the layer's own node stays, for the statistics;
+     node on the folded weights before it; the layer's own node stays, for the statistics (with
+     Q8T_BN_STATISTICS_FOLDED it never runs: its output tensor holds z' in training);
    - every other weighted layer reads its weights through a fake-quant node;
    - every exported activation with a range of its own (after a layer with its folded batch
      norm and fused activation, after an ADD with its activation) gets a fake-quant node

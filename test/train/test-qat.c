@@ -13,6 +13,11 @@
      features truncated as the integer MEAN truncates;
    - parameters, momentum and state tensors are the whole state: a run resumed from them
      continues bit for bit;
+   - the folding, gradient and resume checks again with batch statistics from the folded layer
+     (Q8T_BN_STATISTICS_FOLDED, PyTorch's): the unfolded layers do not run (running flags, and
+     layer passes counted: one per layer and step instead of two), z' equals the unfolded
+     output with fake quantization off, and gamma at or near 0 gives finite values, channels
+     without live folded weights keeping their moving statistics;
    - option and graph refusals. */
 #include <math.h>
 #include <stdlib.h>
@@ -116,7 +121,7 @@ static void reference_models(void) {
     const int32_t ranged = plan.n_ranged;
     q8t_export_plan_free(&plan);
     prepare(g, &(q8t_qat_options){q8t_qat_defaults().scheme, 8, 8, 0.999f, 0, Q8T_QAT_NEVER,
-                                  Q8T_QAT_NEVER, false});
+                                  Q8T_QAT_NEVER, false, Q8T_BN_STATISTICS_UNFOLDED});
     T_CHECK(q8t_qat_prepared(g), "%s: not prepared", name);
     /* Every batch norm folded; every weight fake-quantized; one EMA range per ranged tensor
        of the export; the pooled features tied to their input's range. */
@@ -226,9 +231,60 @@ static double worst_difference(const q8t_graph *a, const q8t_graph *b, const cha
   return worst;
 }
 
-static void folding_equivalence(uint64_t seed) {
+/* Layer passes (convolution, depthwise, fully connected), counted by a copy of the graph's
+   table whose layer entries count and call the real ones. */
+static int32_t layer_forwards, layer_backwards;
+static const q8t_op_impl *real_impls[Q8T_OP_COUNT];
+static q8t_op_impl counting_impls[Q8T_OP_COUNT];
+static const q8t_op_impl *counting_table[Q8T_OP_COUNT];
+
+static void counted_forward(q8t_graph *g, q8t_node *node) {
+  layer_forwards++;
+  real_impls[node->op]->forward(g, node);
+}
+static void counted_backward(q8t_graph *g, q8t_node *node) {
+  layer_backwards++;
+  real_impls[node->op]->backward(g, node);
+}
+
+static bool is_layer(int32_t op) {
+  return op == Q8T_OP_CONV || op == Q8T_OP_DEPTHWISE_CONV || op == Q8T_OP_FULLY_CONNECTED;
+}
+
+static void count_layer_passes(q8t_graph *g) {
+  for (int32_t op = 0; op < Q8T_OP_COUNT; op++) {
+    real_impls[op] = counting_table[op] = g->ops[op];
+    if (!is_layer(op)) continue;
+    counting_impls[op] = *g->ops[op];
+    counting_impls[op].forward = counted_forward;
+    counting_impls[op].backward = counted_backward;
+    counting_table[op] = &counting_impls[op];
+  }
+  g->ops = counting_table;
+}
+
+/* Statistics from the folded layer keep the unfolded layer's output tensor for z' = c / s + b,
+   which equals the unfolded output up to rounding with fake quantization off. */
+static void check_rescaled_outputs(const q8t_graph *f, const q8t_graph *q) {
+  for (int32_t n = 0; n < q->n_nodes; n++) {
+    if (q->nodes[n].op != Q8T_OP_CONV_BN_FOLDED) continue;
+    const q8t_tensor *zq = &q->tensors[q->nodes[n].inputs[Q8T_IN_X]];
+    const q8t_tensor *zf = &f->tensors[q8t_graph_find_tensor(f, zq->name)];
+    double peak = 1.0, diff = 0.0;
+    for (size_t k = 0; k < q8t_tensor_count(zf); k++) {
+      peak = fmax(peak, fabs(zf->data[k]));
+      diff = fmax(diff, fabs((double)zf->data[k] - zq->data[k]));
+    }
+    T_CHECK(diff / peak <= 1e-5, "%s: z' differs from the unfolded output by %g", zq->name,
+            diff / peak);
+  }
+}
+
+static void folding_equivalence(uint64_t seed, q8t_bn_statistics stats) {
   q8t_graph *f = varied_network(6, seed), *q = varied_network(6, seed);
-  const q8t_qat_options o = float_options();
+  q8t_qat_options o = float_options();
+  o.bn_statistics = stats;
+  const bool from_folded = stats == Q8T_BN_STATISTICS_FOLDED;
   prepare(q, &o);
   t_rng rng = {seed};
   fill_inputs(f, &rng, 0.0, 1.0);
@@ -249,15 +305,37 @@ static void folding_equivalence(uint64_t seed) {
   const int32_t conv1 = q8t_graph_find_node(q, "conv1");
   T_CHECK(!q->running[conv1] && q->running[q8t_graph_find_node(q, "conv1/bn")],
           "inference ran the unfolded conv1");
-  /* Training: batch statistics, the correction, moving statistics updated alike (3 steps). */
+  /* Training: batch statistics, the correction, moving statistics updated alike (3 steps);
+     from the folded layer the unfolded ones never run (their outputs are not compared). */
   for (int step = 0; step < 3; step++) {
     q8t_graph_forward(f, true);
     q8t_graph_forward(q, true);
   }
-  T_CHECK(q->running[conv1], "training skipped the unfolded conv1");
+  T_CHECK(q->running[conv1] == !from_folded, "training %s the unfolded conv1 (%s statistics)",
+          q->running[conv1] ? "ran" : "skipped", q8t_bn_statistics_name(stats));
   worst = worst_difference(f, q, &where, &compared);
-  T_CHECK(compared >= 30 && worst <= 2e-5, "training: folded differs from conv + BN by %g at %s",
-          worst, where);
+  T_CHECK(compared >= (from_folded ? 24 : 30) && worst <= 2e-5,
+          "training, %s statistics: folded differs from conv + BN by %g at %s (%d tensors)",
+          q8t_bn_statistics_name(stats), worst, where, (int)compared);
+  if (from_folded) check_rescaled_outputs(f, q);
+  /* One training step runs each folded layer once (from the folded layer) or twice, forward
+     and backward; inference once. */
+  int32_t layers = 0, folded = count_nodes(q, Q8T_OP_CONV_BN_FOLDED, -1);
+  for (int32_t n = 0; n < q->n_nodes; n++) layers += is_layer(q->nodes[n].op);
+  count_layer_passes(q);
+  layer_forwards = layer_backwards = 0;
+  q8t_graph_forward(q, true);
+  q8t_graph_backward(q);
+  const int32_t expected = from_folded ? layers : layers + folded;
+  T_CHECK(layer_forwards == expected && layer_backwards == expected,
+          "%s statistics: a training step ran %d layer forwards and %d backwards for %d layers, "
+          "%d folded (expected %d)",
+          q8t_bn_statistics_name(stats), (int)layer_forwards, (int)layer_backwards, (int)layers,
+          (int)folded, (int)expected);
+  layer_forwards = 0;
+  q8t_graph_forward(q, false);
+  T_CHECK(layer_forwards == layers, "inference ran %d layer forwards for %d layers",
+          (int)layer_forwards, (int)layers);
   q8t_graph_free(f);
   q8t_graph_free(q);
 }
@@ -316,7 +394,7 @@ static void fd_check(const char *what, q8t_graph *g, int32_t out, bool training,
 
 typedef enum stats_mode { BATCH_STATS, INFERENCE, FROZEN_STEP } stats_mode;
 
-static void folded_gradients(t_rng *rng) {
+static void folded_gradients(t_rng *rng, q8t_bn_statistics stats) {
   static const char *const modes[] = {"batch statistics", "inference statistics",
                                       "training after the freeze step"};
   static const struct {
@@ -342,7 +420,9 @@ static void folded_gradients(t_rng *rng) {
         z = q8t_fully_connected(g, "layer", x, 4, true, Q8_ACT_NONE);
       }
       const int32_t y = q8t_batch_norm(g, "layer/bn", z, Q8_ACT_NONE);
-      q8t_batch_norm_settings(g, y, 0.0f, 1e-3f); /* momentum 0: no drift between forwards */
+      /* Momentum 0: no drift between forwards. From the folded layer, epsilon 0.5, large beside
+         the variances, so that the gamma gradient's epsilon term shows. */
+      q8t_batch_norm_settings(g, y, 0.0f, stats == Q8T_BN_STATISTICS_FOLDED ? 0.5f : 1e-3f);
       T_CHECK(q8t_graph_allocate(g) == Q8_OK, "allocate: %s", g->error.message);
       q8t_graph_init_parameters(g, 3);
       for (int32_t i = 0; i < g->n_tensors; i++) {
@@ -354,10 +434,12 @@ static void folded_gradients(t_rng *rng) {
       perturb_batch_norms(g, 11);
       q8t_qat_options o = float_options();
       if (m == FROZEN_STEP) o.bn_freeze_step = 0;
+      o.bn_statistics = stats;
       prepare(g, &o);
       fill_inputs(g, rng, -1.0, 1.0);
       char what[160];
-      snprintf(what, sizeof what, "folded %s, %s", layers[l].what, modes[m]);
+      snprintf(what, sizeof what, "folded %s, %s, statistics from the %s layer", layers[l].what,
+               modes[m], q8t_bn_statistics_name(stats));
       fd_check(what, g, g->n_tensors > 0 ? q8t_graph_find_tensor(g, "layer/bn/fq") : -1,
                m != INFERENCE, rng);
       q8t_graph_free(g);
@@ -669,6 +751,95 @@ static void mean_truncation(void) {
   }
 }
 
+/* ---- statistics from the folded layer with gamma at or near 0 ---- */
+
+static bool all_finite(const float *v, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (!isfinite(v[i])) return false;
+  return true;
+}
+
+/* conv (4 channels, bias) + BN, gammas 0, 1e-30, 1e-7 and 1, other parameters random; the
+   twin in the default mode. */
+static q8t_graph *tiny_gamma_layer(uint64_t seed, const q8t_qat_options *o) {
+  q8t_graph *g = new_graph(3, 2);
+  const int32_t x = q8t_input(g, "x", 5, 4, 2);
+  g->tensors[x].grad_wanted = true;
+  q8t_batch_norm(g, "layer/bn", q8t_conv(g, "layer", x, 4, win(3, 1), true, Q8_ACT_NONE),
+                 Q8_ACT_NONE);
+  T_CHECK(q8t_graph_allocate(g) == Q8_OK, "allocate: %s", g->error.message);
+  q8t_graph_init_parameters(g, seed);
+  perturb_batch_norms(g, seed + 1);
+  static const float gammas[4] = {0.0f, 1e-30f, 1e-7f, 1.0f};
+  memcpy(g->tensors[q8t_graph_find_tensor(g, "layer/bn/gamma")].data, gammas, sizeof gammas);
+  prepare(g, o);
+  t_rng rng = {seed};
+  fill_inputs(g, &rng, -1.0, 1.0);
+  return g;
+}
+
+/* PyTorch divides by gamma / sigma_mv (0 / 0 at gamma 0). Here: every value finite; a channel
+   whose fake-quantized folded weights are all zero (gamma 0; with fake quantization also 1e-30
+   and 1e-7, whose weights round to 0) keeps its moving statistics and outputs beta, with a
+   gamma gradient that lets it leave 0; the others use z' = c / s + b, which recovers the
+   unfolded output even at gamma 1e-30 (fake quantization off: the output then equals the
+   default mode's, which is batch norm's). */
+static void folded_statistics_near_zero_gamma(uint64_t seed) {
+  for (int quantized = 0; quantized < 2; quantized++) {
+    q8t_qat_options o = quantized ? q8t_qat_defaults() : float_options();
+    q8t_graph *twin = tiny_gamma_layer(seed, &o);
+    o.bn_statistics = Q8T_BN_STATISTICS_FOLDED;
+    q8t_graph *g = tiny_gamma_layer(seed, &o);
+    const q8t_node *bn = node_named(g, "layer/bn");
+    const float *mm = g->tensors[bn->state[Q8T_BN_MOVING_MEAN]].data;
+    const float *mv = g->tensors[bn->state[Q8T_BN_MOVING_VAR]].data;
+    float mm0[4], mv0[4];
+    memcpy(mm0, mm, sizeof mm0);
+    memcpy(mv0, mv, sizeof mv0);
+    q8t_graph_forward(twin, true);
+    T_CHECK(q8t_graph_forward(g, true) == Q8_OK, "forward: %s", g->error.message);
+    const q8t_tensor *y = &g->tensors[bn->output], *z = &g->tensors[bn->inputs[Q8T_IN_X]];
+    const size_t ny = q8t_tensor_count(y);
+    t_rng rng = {seed + 7};
+    const q8t_tensor *out = &g->tensors[q8t_graph_find_tensor(g, "layer/bn/fq")];
+    for (size_t i = 0; i < q8t_tensor_count(out); i++) out->grad[i] = (float)uniform(&rng, -1, 1);
+    T_CHECK(q8t_graph_backward(g) == Q8_OK, "backward: %s", g->error.message);
+    const char *mode = quantized ? "fake-quantized" : "float";
+    T_CHECK(all_finite(y->data, ny) && all_finite(z->data, ny) && all_finite(mm, 4) &&
+                all_finite(mv, 4),
+            "%s: a value is not finite", mode);
+    for (int32_t i = 0; i < g->n_tensors; i++) {
+      const q8t_tensor *t = &g->tensors[i];
+      if (t->grad != NULL && t->role != Q8T_ROLE_ACTIVATION)
+        T_CHECK(all_finite(t->grad, q8t_tensor_count(t)), "%s: d %s not finite", mode, t->name);
+    }
+    const float *beta = g->tensors[q8t_graph_find_tensor(g, "layer/bn/beta")].data;
+    const float *dgamma = g->tensors[q8t_graph_find_tensor(g, "layer/bn/gamma")].grad;
+    const bool live[2][4] = {{false, true, true, true}, {false, false, false, true}};
+    for (int c = 0; c < 4; c++) {
+      const bool kept = mm[c] == mm0[c] && mv[c] == mv0[c];
+      T_CHECK(kept == !live[quantized][c], "%s: channel %d %s its moving statistics", mode, c,
+              kept ? "kept" : "updated");
+    }
+    bool beta_out = true;
+    for (size_t k = 0; k < ny; k += 4) beta_out &= y->data[k] == beta[0];
+    T_CHECK(beta_out && dgamma[0] != 0.0f, "%s: gamma 0: output beta %d, d gamma %g", mode,
+            (int)beta_out, (double)dgamma[0]);
+    if (!quantized) {
+      const q8t_tensor *yt = &twin->tensors[node_named(twin, "layer/bn")->output];
+      const q8t_tensor *zt = &twin->tensors[q8t_graph_find_tensor(twin, "layer")];
+      double dy = 0.0, dz = 0.0;
+      for (size_t k = 0; k < ny; k++) {
+        dy = fmax(dy, fabs((double)y->data[k] - yt->data[k]));
+        if (k % 4 != 0) dz = fmax(dz, fabs((double)z->data[k] - zt->data[k]));
+      }
+      T_CHECK(dy <= 1e-5 && dz <= 1e-5, "float: output %g, z' %g from the default mode's", dy, dz);
+    }
+    q8t_graph_free(twin);
+    q8t_graph_free(g);
+  }
+}
+
 /* ---- the state a checkpoint keeps is the whole state ---- */
 
 /* One SGD step on batch `step` (inputs drawn from its own seed). */
@@ -694,8 +865,9 @@ static void copy_checkpointed(const q8t_graph *from, q8t_graph *to) {
 /* Parameters, momentum and state tensors (ranges, clocks, moving statistics) are everything a
    QAT run carries from step to step: a graph given them continues bit for bit, across the
    delay and both freezes. */
-static void resume_from_state(uint64_t seed) {
+static void resume_from_state(uint64_t seed, q8t_bn_statistics stats) {
   q8t_qat_options o = q8t_qat_defaults();
+  o.bn_statistics = stats;
   o.quant_delay = 2;
   o.bn_freeze_step = 4;
   o.range_freeze_step = 5;
@@ -718,7 +890,8 @@ static void resume_from_state(uint64_t seed) {
     const q8t_tensor *u = &c->tensors[q8t_graph_find_tensor(c, t->name)];
     differ += memcmp(t->data, u->data, q8t_tensor_count(t) * sizeof(float)) != 0;
   }
-  T_CHECK(differ == 0, "%zu tensors differ after resuming from the saved state", differ);
+  T_CHECK(differ == 0, "%zu tensors differ after resuming from the saved state (%s statistics)",
+          differ, q8t_bn_statistics_name(stats));
   q8t_graph_free(a);
   q8t_graph_free(b);
   q8t_graph_free(c);
@@ -739,6 +912,11 @@ static void option_refusals(void) {
   o = q8t_qat_defaults();
   o.bn_freeze_step = (int64_t)1 << 30;
   T_CHECK(q8t_qat_prepare(g, &o, &err) == Q8_ERROR_INVALID_ARGUMENT, "freeze 2^30 accepted");
+  o = q8t_qat_defaults();
+  o.bn_statistics = (q8t_bn_statistics)2;
+  T_CHECK(q8t_qat_prepare(g, &o, &err) == Q8_ERROR_INVALID_ARGUMENT &&
+              strstr(err.message, "batch-norm statistics 2"),
+          "batch-norm statistics 2: %s", err.message);
   T_CHECK(!q8t_qat_prepared(g), "a refused prepare changed the graph");
   q8t_graph_free(g);
   /* A batch norm the export cannot fold: refused with the converter's message. */
@@ -755,15 +933,18 @@ int main(void) {
   const uint64_t seed = t_seed(0x9a7);
   t_rng rng = {seed};
   reference_models();
-  folding_equivalence(seed);
-  folded_gradients(&rng);
+  for (int stats = Q8T_BN_STATISTICS_UNFOLDED; stats <= Q8T_BN_STATISTICS_FOLDED; stats++) {
+    folding_equivalence(seed, (q8t_bn_statistics)stats);
+    folded_gradients(&rng, (q8t_bn_statistics)stats);
+    resume_from_state(seed, (q8t_bn_statistics)stats);
+  }
+  folded_statistics_near_zero_gamma(seed);
   ema_ranges();
   ste_at_range_ends();
   quant_delay();
   bn_freeze(seed);
   weight_grids(seed);
   mean_truncation();
-  resume_from_state(seed);
   option_refusals();
   return t_finish();
 }
