@@ -46,6 +46,21 @@ typedef enum q8_train_scheme {
 /* "int8", "uint8"; "unknown" otherwise. */
 const char *q8_train_scheme_name(q8_train_scheme scheme);
 
+/* Where the quantization-aware phase's folded batch norms take their batch statistics from
+   until their freeze (doc/training.md, "Folded batch norm"); from the freeze on, and in
+   inference, both use the moving statistics. */
+typedef enum q8_train_bn_statistics {
+  /* TensorFlow's quantize rewriter: the unfolded float layer's output, so each folded layer
+     runs twice per step */
+  Q8_TRAIN_BN_STATISTICS_UNFOLDED = 0,
+  /* PyTorch's ConvBn2d: the folded, fake-quantized layer's output divided by gamma / sigma:
+     one run per layer, the statistics those of the quantized layer */
+  Q8_TRAIN_BN_STATISTICS_FOLDED = 1
+} q8_train_bn_statistics;
+
+/* "unfolded", "folded"; "unknown" otherwise. */
+const char *q8_train_bn_statistics_name(q8_train_bn_statistics statistics);
+
 /* The models q8 can train, by index from 0 ("fm-cnn", "fm-mobilenet", "fm-resnet"); NULL past
    the last. */
 const char *q8_train_model_name(int32_t index);
@@ -94,6 +109,7 @@ typedef struct q8_trainer_options {
   int32_t weight_bits;     /* 2..8 (default 8) */
   int32_t activation_bits; /* 2..8 (default 8) */
   q8_train_scheme scheme;  /* default Q8_TRAIN_SCHEME_INT8 */
+  q8_train_bn_statistics bn_statistics; /* default Q8_TRAIN_BN_STATISTICS_UNFOLDED */
   const char *checkpoint;  /* written atomically after every epoch and when stopped; NULL:
                               none (default) */
   const char *log;         /* CSV, one line per epoch (phase, epoch, loss, train_accuracy,

@@ -83,6 +83,12 @@ const char *q8_train_model_name(int32_t index) {
   return NULL;
 }
 
+const char *q8_train_bn_statistics_name(q8_train_bn_statistics statistics) {
+  return statistics == Q8_TRAIN_BN_STATISTICS_UNFOLDED ? "unfolded"
+         : statistics == Q8_TRAIN_BN_STATISTICS_FOLDED ? "folded"
+                                                       : "unknown";
+}
+
 static q8t_scheme engine_scheme(q8_train_scheme scheme) {
   return scheme == Q8_TRAIN_SCHEME_UINT8 ? Q8T_SCHEME_UINT8 : Q8T_SCHEME_INT8;
 }
@@ -136,6 +142,12 @@ static q8_status check_options(const q8_trainer_options *o, q8_error *error) {
     return q8_fail(error, Q8_ERROR_INVALID_ARGUMENT,
                    "options.scheme is %d: Q8_TRAIN_SCHEME_INT8 or Q8_TRAIN_SCHEME_UINT8",
                    (int)o->scheme);
+  if (o->bn_statistics != Q8_TRAIN_BN_STATISTICS_UNFOLDED &&
+      o->bn_statistics != Q8_TRAIN_BN_STATISTICS_FOLDED)
+    return q8_fail(error, Q8_ERROR_INVALID_ARGUMENT,
+                   "options.bn_statistics is %d: Q8_TRAIN_BN_STATISTICS_UNFOLDED or "
+                   "Q8_TRAIN_BN_STATISTICS_FOLDED",
+                   (int)o->bn_statistics);
   const bool ok = in_range("epochs", o->epochs, 0, MAX_EPOCHS, error) &&
                   in_range("qat_epochs", o->qat_epochs, 0, MAX_EPOCHS, error) &&
                   in_range("limit", o->limit, 0, INT32_MAX, error) &&
@@ -152,6 +164,9 @@ static q8_status check_options(const q8_trainer_options *o, q8_error *error) {
 static q8t_qat_options qat_options(const q8_trainer_options *o, int64_t steps_per_epoch) {
   q8t_qat_options q = q8t_qat_defaults();
   q.scheme = engine_scheme(o->scheme);
+  q.bn_statistics = o->bn_statistics == Q8_TRAIN_BN_STATISTICS_FOLDED
+                        ? Q8T_BN_STATISTICS_FOLDED
+                        : Q8T_BN_STATISTICS_UNFOLDED;
   q.weight_bits = o->weight_bits;
   q.activation_bits = o->activation_bits;
   const int64_t freeze = steps_per_epoch * o->qat_epochs - steps_per_epoch / 2;
@@ -182,7 +197,9 @@ static q8_status add_options(q8t_checkpoint_info *info, const q8_trainer_options
       q8t_checkpoint_add_option(info, err, "abits", "%d", (int)o->activation_bits) == Q8_OK &&
       q8t_checkpoint_add_option(info, err, "qat-ema-decay", "%.9g", qat.ema_decay) == Q8_OK &&
       q8t_checkpoint_add_option(info, err, "qat-freeze-step", "%" PRId64, qat.bn_freeze_step) ==
-          Q8_OK;
+          Q8_OK &&
+      q8t_checkpoint_add_option(info, err, "qat-bn-statistics", "%s",
+                                q8t_bn_statistics_name(qat.bn_statistics)) == Q8_OK;
   return ok ? Q8_OK : Q8_ERROR_INVALID_ARGUMENT;
 }
 

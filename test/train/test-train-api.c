@@ -5,7 +5,7 @@
    measured; the same seed gives the same file and accuracies (a post-training export between
    the phases changes nothing); a run stopped in the float phase and again in the QAT phase and
    resumed from its checkpoint each time writes the same model and log as the straight run; a
-   checkpoint is refused for a run with another seed. Skipped, by name, when the data set is
+   checkpoint is refused for a run with another seed or other batch-norm statistics. Skipped, by name, when the data set is
    absent (Debian dataset-fashion-mnist). */
 #include <stdbool.h>
 #include <stdio.h>
@@ -157,6 +157,10 @@ static void check_bad_options(void) {
   o = recipe(&w, NULL);
   o.scheme = (q8_train_scheme)7;
   check_refused("unknown scheme", o, Q8_ERROR_INVALID_ARGUMENT, "options.scheme", "7");
+  o = recipe(&w, NULL);
+  o.bn_statistics = (q8_train_bn_statistics)2;
+  check_refused("unknown batch-norm statistics", o, Q8_ERROR_INVALID_ARGUMENT,
+                "options.bn_statistics", "2");
   char missing[128];
   o = recipe(&w, NULL);
   o.data_dir = path_in_dir(missing, sizeof missing, "no-such-data");
@@ -375,6 +379,18 @@ static void check_stop_and_resume(const char *straight, const outcome *first) {
     T_CHECK(q8_trainer_resume(t, ck) == Q8_ERROR_INVALID_ARGUMENT &&
                 strstr(q8_trainer_last_error(t), "option 'seed' is 11 there, 12 in this run"),
             "resume with another seed: %s", q8_trainer_last_error(t));
+    q8_trainer_free(t);
+  }
+  /* Nor one whose folded batch norms take their statistics elsewhere. */
+  other = recipe(&other_w, NULL);
+  other.bn_statistics = Q8_TRAIN_BN_STATISTICS_FOLDED;
+  t = NULL;
+  T_CHECK(q8_trainer_init(&other, &t, &err) == Q8_OK, "init: %s", err.message);
+  if (t != NULL) {
+    T_CHECK(q8_trainer_resume(t, ck) == Q8_ERROR_INVALID_ARGUMENT &&
+                strstr(q8_trainer_last_error(t),
+                       "option 'qat-bn-statistics' is unfolded there, folded in this run"),
+            "resume with statistics from the folded layer: %s", q8_trainer_last_error(t));
     q8_trainer_free(t);
   }
 }

@@ -45,6 +45,10 @@ static void train_usage(FILE *f) {
       "  --seed S           initial weights and shuffling (default 1)\n"
       "  --scheme S         int8 (default: TFLite's, per-channel weights) or uint8 (the paper's)\n"
       "  --wbits N, --abits N  weight / activation bits, 2..8 (default 8)\n"
+      "  --bn-stats S       where QAT's folded batch norms take batch statistics until their\n"
+      "                     freeze: unfolded (default: TensorFlow's, the float layer run\n"
+      "                     again) or folded (PyTorch's: the quantized layer's output rescaled,\n"
+      "                     each layer run once, a cheaper step)\n"
       "  --checkpoint FILE  written every epoch and on Ctrl-C (default: --out with .ckpt)\n"
       "  --resume FILE      continue a run from its checkpoint, exactly\n"
       "  --log FILE.csv     per-epoch metrics: phase, epoch, loss, accuracies, lr, seconds\n"
@@ -115,6 +119,13 @@ static bool parse_option(const char *opt, const char *value, train_args *a) {
       return false;
     }
     a->o.scheme = value[0] == 'u' ? Q8_TRAIN_SCHEME_UINT8 : Q8_TRAIN_SCHEME_INT8;
+  } else if (strcmp(opt, "--bn-stats") == 0) {
+    if (strcmp(value, "unfolded") != 0 && strcmp(value, "folded") != 0) {
+      cli_error("--bn-stats is unfolded or folded, not '%s'", value);
+      return false;
+    }
+    a->o.bn_statistics =
+        value[0] == 'f' ? Q8_TRAIN_BN_STATISTICS_FOLDED : Q8_TRAIN_BN_STATISTICS_UNFOLDED;
   } else {
     cli_error("unknown option '%s' (see q8 train --help)", opt);
     return false;
