@@ -61,6 +61,21 @@ typedef enum q8_train_bn_statistics {
 /* "unfolded", "folded"; "unknown" otherwise. */
 const char *q8_train_bn_statistics_name(q8_train_bn_statistics statistics);
 
+/* How the quantization-aware phase rounds a layer's output (doc/training.md, "Integer
+   requantization"). */
+typedef enum q8_train_rounding {
+  /* the exported operator's integer requantization (int32 bias, TFLite's double rounding)
+     wherever the layer is in its exported form (after the batch-norm freeze, in inference):
+     the fake-quantized model holds the integer model's codes */
+  Q8_TRAIN_ROUNDING_INTEGER = 0,
+  /* the float output to the nearest step, as TensorFlow's fake quantization: the integer model
+     drifts from it by a step here and there, more at residual additions */
+  Q8_TRAIN_ROUNDING_FLOAT = 1
+} q8_train_rounding;
+
+/* "integer", "float"; "unknown" otherwise. */
+const char *q8_train_rounding_name(q8_train_rounding rounding);
+
 /* The models q8 can train, by index from 0 ("fm-cnn", "fm-mobilenet", "fm-resnet"); NULL past
    the last. */
 const char *q8_train_model_name(int32_t index);
@@ -110,6 +125,7 @@ typedef struct q8_trainer_options {
   int32_t activation_bits; /* 2..8 (default 8) */
   q8_train_scheme scheme;  /* default Q8_TRAIN_SCHEME_INT8 */
   q8_train_bn_statistics bn_statistics; /* default Q8_TRAIN_BN_STATISTICS_UNFOLDED */
+  q8_train_rounding rounding;            /* default Q8_TRAIN_ROUNDING_INTEGER */
   const char *checkpoint;  /* written atomically after every epoch and when stopped; NULL:
                               none (default) */
   const char *log;         /* CSV, one line per epoch (phase, epoch, loss, train_accuracy,

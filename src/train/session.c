@@ -89,6 +89,12 @@ const char *q8_train_bn_statistics_name(q8_train_bn_statistics statistics) {
                                                        : "unknown";
 }
 
+const char *q8_train_rounding_name(q8_train_rounding rounding) {
+  return rounding == Q8_TRAIN_ROUNDING_INTEGER ? "integer"
+         : rounding == Q8_TRAIN_ROUNDING_FLOAT ? "float"
+                                               : "unknown";
+}
+
 static q8t_scheme engine_scheme(q8_train_scheme scheme) {
   return scheme == Q8_TRAIN_SCHEME_UINT8 ? Q8T_SCHEME_UINT8 : Q8T_SCHEME_INT8;
 }
@@ -148,6 +154,10 @@ static q8_status check_options(const q8_trainer_options *o, q8_error *error) {
                    "options.bn_statistics is %d: Q8_TRAIN_BN_STATISTICS_UNFOLDED or "
                    "Q8_TRAIN_BN_STATISTICS_FOLDED",
                    (int)o->bn_statistics);
+  if (o->rounding != Q8_TRAIN_ROUNDING_INTEGER && o->rounding != Q8_TRAIN_ROUNDING_FLOAT)
+    return q8_fail(error, Q8_ERROR_INVALID_ARGUMENT,
+                   "options.rounding is %d: Q8_TRAIN_ROUNDING_INTEGER or Q8_TRAIN_ROUNDING_FLOAT",
+                   (int)o->rounding);
   const bool ok = in_range("epochs", o->epochs, 0, MAX_EPOCHS, error) &&
                   in_range("qat_epochs", o->qat_epochs, 0, MAX_EPOCHS, error) &&
                   in_range("limit", o->limit, 0, INT32_MAX, error) &&
@@ -167,6 +177,7 @@ static q8t_qat_options qat_options(const q8_trainer_options *o, int64_t steps_pe
   q.bn_statistics = o->bn_statistics == Q8_TRAIN_BN_STATISTICS_FOLDED
                         ? Q8T_BN_STATISTICS_FOLDED
                         : Q8T_BN_STATISTICS_UNFOLDED;
+  q.float_rounding = o->rounding == Q8_TRAIN_ROUNDING_FLOAT;
   q.weight_bits = o->weight_bits;
   q.activation_bits = o->activation_bits;
   const int64_t freeze = steps_per_epoch * o->qat_epochs - steps_per_epoch / 2;
@@ -199,7 +210,9 @@ static q8_status add_options(q8t_checkpoint_info *info, const q8_trainer_options
       q8t_checkpoint_add_option(info, err, "qat-freeze-step", "%" PRId64, qat.bn_freeze_step) ==
           Q8_OK &&
       q8t_checkpoint_add_option(info, err, "qat-bn-statistics", "%s",
-                                q8t_bn_statistics_name(qat.bn_statistics)) == Q8_OK;
+                                q8t_bn_statistics_name(qat.bn_statistics)) == Q8_OK &&
+      q8t_checkpoint_add_option(info, err, "qat-rounding", "%s",
+                                q8_train_rounding_name(o->rounding)) == Q8_OK;
   return ok ? Q8_OK : Q8_ERROR_INVALID_ARGUMENT;
 }
 

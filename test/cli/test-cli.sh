@@ -167,6 +167,8 @@ else
     train --model fm-cnn --out "$tr_out/x.tflite" --scheme int4
   expect_error "train: bn-stats" "--bn-stats is unfolded or folded, not 'batch'" \
     train --model fm-cnn --out "$tr_out/x.tflite" --bn-stats batch
+  expect_error "train: rounding" "--rounding is integer or float, not 'nearest'" \
+    train --model fm-cnn --out "$tr_out/x.tflite" --rounding nearest
   expect_error "train: unknown option" "unknown option '--lr'" train --model fm-cnn --lr 0.1
   expect_error "train: option without value" "--limit needs a value" train --model fm-cnn --limit
   expect_error "train: stray argument" "unexpected argument 'fm-cnn'" train fm-cnn

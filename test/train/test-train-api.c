@@ -161,6 +161,9 @@ static void check_bad_options(void) {
   o.bn_statistics = (q8_train_bn_statistics)2;
   check_refused("unknown batch-norm statistics", o, Q8_ERROR_INVALID_ARGUMENT,
                 "options.bn_statistics", "2");
+  o = recipe(&w, NULL);
+  o.rounding = (q8_train_rounding)-1;
+  check_refused("unknown rounding", o, Q8_ERROR_INVALID_ARGUMENT, "options.rounding", "-1");
   char missing[128];
   o = recipe(&w, NULL);
   o.data_dir = path_in_dir(missing, sizeof missing, "no-such-data");
@@ -391,6 +394,18 @@ static void check_stop_and_resume(const char *straight, const outcome *first) {
                 strstr(q8_trainer_last_error(t),
                        "option 'qat-bn-statistics' is unfolded there, folded in this run"),
             "resume with statistics from the folded layer: %s", q8_trainer_last_error(t));
+    q8_trainer_free(t);
+  }
+  /* Nor one that rounds otherwise. */
+  other = recipe(&other_w, NULL);
+  other.rounding = Q8_TRAIN_ROUNDING_FLOAT;
+  t = NULL;
+  T_CHECK(q8_trainer_init(&other, &t, &err) == Q8_OK, "init: %s", err.message);
+  if (t != NULL) {
+    T_CHECK(q8_trainer_resume(t, ck) == Q8_ERROR_INVALID_ARGUMENT &&
+                strstr(q8_trainer_last_error(t),
+                       "option 'qat-rounding' is integer there, float in this run"),
+            "resume with float rounding: %s", q8_trainer_last_error(t));
     q8_trainer_free(t);
   }
 }

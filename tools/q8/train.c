@@ -49,6 +49,9 @@ static void train_usage(FILE *f) {
       "                     freeze: unfolded (default: TensorFlow's, the float layer run\n"
       "                     again) or folded (PyTorch's: the quantized layer's output rescaled,\n"
       "                     each layer run once, a cheaper step)\n"
+      "  --rounding R       how QAT rounds a layer's output once it is in its exported form:\n"
+      "                     integer (default: the exported operator's requantization, so the\n"
+      "                     fake-quantized model is the integer one) or float (TensorFlow's)\n"
       "  --checkpoint FILE  written every epoch and on Ctrl-C (default: --out with .ckpt)\n"
       "  --resume FILE      continue a run from its checkpoint, exactly\n"
       "  --log FILE.csv     per-epoch metrics: phase, epoch, loss, accuracies, lr, seconds\n"
@@ -126,6 +129,12 @@ static bool parse_option(const char *opt, const char *value, train_args *a) {
     }
     a->o.bn_statistics =
         value[0] == 'f' ? Q8_TRAIN_BN_STATISTICS_FOLDED : Q8_TRAIN_BN_STATISTICS_UNFOLDED;
+  } else if (strcmp(opt, "--rounding") == 0) {
+    if (strcmp(value, "integer") != 0 && strcmp(value, "float") != 0) {
+      cli_error("--rounding is integer or float, not '%s'", value);
+      return false;
+    }
+    a->o.rounding = value[0] == 'f' ? Q8_TRAIN_ROUNDING_FLOAT : Q8_TRAIN_ROUNDING_INTEGER;
   } else {
     cli_error("unknown option '%s' (see q8 train --help)", opt);
     return false;
