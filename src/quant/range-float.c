@@ -11,6 +11,10 @@
 #include <math.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "core/error.h"
 
 static q8_status check_bits(int bits, q8_error *err) {
@@ -232,21 +236,52 @@ void q8_fake_quant_backward(const q8_quant_grid *grid, const float *in, const fl
   }
 }
 
+/* One pass without an exit, so that it runs at the speed of the comparisons; x - x is 0 for
+   every finite x, NaN for infinities and NaN (the caller looks for the refused value after).
+   lo and hi come in as x[0]. GCC does not turn `x < lo ? x : lo` into a vector minimum (it may
+   not, for NaN and signed zeros), so SSE2 does it by hand: MINPS(a, b) is exactly a < b ? a :
+   b, lane by lane. Zeros of either sign compare equal and the lanes meet them in another order
+   than one scalar pass, so a zero result is made +0: the same bits on every path. */
+static void minmax_pass(const float *x, size_t n, float *lo, float *hi, int *not_finite) {
+  size_t i = 0;
+#if defined(__SSE2__)
+  if (n >= 8) {
+    __m128 lo4 = _mm_set1_ps(*lo), hi4 = lo4, bad4 = _mm_setzero_ps();
+    const __m128 zero = _mm_setzero_ps();
+    for (; i + 4 <= n; i += 4) {
+      const __m128 v = _mm_loadu_ps(x + i);
+      lo4 = _mm_min_ps(v, lo4);
+      hi4 = _mm_max_ps(v, hi4);
+      bad4 = _mm_or_ps(bad4, _mm_cmpneq_ps(_mm_sub_ps(v, v), zero));
+    }
+    float l[4], h[4];
+    _mm_storeu_ps(l, lo4);
+    _mm_storeu_ps(h, hi4);
+    *not_finite |= _mm_movemask_ps(bad4) != 0;
+    for (int k = 0; k < 4; k++) {
+      *lo = l[k] < *lo ? l[k] : *lo;
+      *hi = h[k] > *hi ? h[k] : *hi;
+    }
+  }
+#endif
+  for (; i < n; i++) {
+    *lo = x[i] < *lo ? x[i] : *lo;
+    *hi = x[i] > *hi ? x[i] : *hi;
+    *not_finite |= !(x[i] - x[i] == 0.0f);
+  }
+  if (*lo == 0.0f) *lo = 0.0f;
+  if (*hi == 0.0f) *hi = 0.0f;
+}
+
 q8_status q8_quant_minmax(const float *x, size_t n, float *min, float *max, q8_error *err) {
   if (x == NULL || n == 0) {
     return q8_fail(err, Q8_ERROR_INVALID_ARGUMENT,
                    "range of %zu values (%s): expected at least one value", n,
                    x ? "set" : "NULL");
   }
-  /* One pass without an exit, so that it runs at the speed of the comparisons; x - x is 0
-     for every finite x, NaN for infinities and NaN. The refused value is looked for after. */
   float lo = x[0], hi = x[0];
   int not_finite = 0;
-  for (size_t i = 0; i < n; i++) {
-    lo = x[i] < lo ? x[i] : lo;
-    hi = x[i] > hi ? x[i] : hi;
-    not_finite |= !(x[i] - x[i] == 0.0f);
-  }
+  minmax_pass(x, n, &lo, &hi, &not_finite);
   for (size_t i = 0; not_finite && i < n; i++) {
     if (!isfinite(x[i])) {
       return q8_fail(err, Q8_ERROR_INVALID_ARGUMENT,

@@ -732,6 +732,44 @@ static void test_tracker_calibration(void) {
   T_CHECK(s == Q8_ERROR_INVALID_ARGUMENT, "minmax of nothing: status %d", (int)s);
 }
 
+/* q8_quant_minmax against one plain pass, bit for bit, over lengths 1-70 (the SIMD blocks and
+   their tails), values with signed zeros and repeats, and a NaN or infinity at every position
+   (the error names its index). */
+static void test_minmax_against_plain_pass(void) {
+  const float pool[] = {0.0f, -0.0f, 1.5f, -2.25f, 7.0f, -7.0f, 1e-30f, -1e-30f, 3.0f};
+  float x[70];
+  q8_error err;
+  for (int n = 1; n <= 70; n++) {
+    for (int round = 0; round < 20; round++) {
+      for (int i = 0; i < n; i++) x[i] = pool[t_rng_next(&rng) % (sizeof pool / sizeof *pool)];
+      if (round == 0)
+        for (int i = 0; i < n; i++) x[i] = (i % 2) ? 0.0f : -0.0f; /* zeros only */
+      float lo = x[0], hi = x[0];
+      for (int i = 0; i < n; i++) {
+        lo = x[i] < lo ? x[i] : lo;
+        hi = x[i] > hi ? x[i] : hi;
+      }
+      if (lo == 0.0f) lo = 0.0f; /* the documented +0 for a zero result */
+      if (hi == 0.0f) hi = 0.0f;
+      float got_lo = 1, got_hi = 1;
+      T_CHECK(q8_quant_minmax(x, (size_t)n, &got_lo, &got_hi, &err) == Q8_OK &&
+                  memcmp(&got_lo, &lo, sizeof lo) == 0 && memcmp(&got_hi, &hi, sizeof hi) == 0,
+              "minmax n %d round %d: [%g, %g], want [%g, %g] (bits)", n, round, (double)got_lo,
+              (double)got_hi, (double)lo, (double)hi);
+    }
+    for (int bad = 0; bad < n; bad++) {
+      for (int i = 0; i < n; i++) x[i] = (float)i;
+      x[bad] = bad % 2 ? NAN : -INFINITY;
+      float lo, hi;
+      char want[32];
+      snprintf(want, sizeof want, "value %d is", bad);
+      T_CHECK(q8_quant_minmax(x, (size_t)n, &lo, &hi, &err) == Q8_ERROR_INVALID_ARGUMENT &&
+                  strstr(err.message, want) != NULL,
+              "minmax n %d, bad value at %d: '%s'", n, bad, err.message);
+    }
+  }
+}
+
 /* ---- The bias rule for (nearly) zero channels ---- */
 
 static void test_bias_safe_scale(void) {
@@ -795,5 +833,6 @@ int main(void) {
   test_tracker_ema();
   test_tracker_calibration();
   test_bias_safe_scale();
+  test_minmax_against_plain_pass();
   return t_finish();
 }
