@@ -445,6 +445,54 @@ def run(args, log=print):
     return r
 
 
+class StepClock:
+    """Wall and CPU clocks at the start of every step of a phase (and at its end)."""
+
+    def __init__(self):
+        self.stamps = []
+
+    def __call__(self, model, step):
+        self.stamps.append((time.perf_counter(), time.process_time()))
+
+    def report(self, name, first, end, warmup, images, log=print):
+        """Steps [first + warmup, end) as bench-train-phases prints them."""
+        start = min(first + warmup, end)
+        per_epoch = (images + BATCH - 1) // BATCH
+        counted = sum(min(BATCH, images - (s % per_epoch) * BATCH) for s in range(start, end))
+        (w0, c0), (w1, c1) = self.stamps[start], self.stamps[end]
+        log(f"phase {name} steps {end - start} images {counted} wall {w1 - w0:.4f} "
+            f"cpu {c1 - c0:.4f}")
+
+
+def speed_run(args, log=print):
+    """--speed: the phases' timing only, as bench-train-phases measures q8: --epochs float
+    epochs, then QAT for 2 x --epochs epochs with batch norm and ranges frozen after the first
+    half; each phase timed from step --warmup + 1; no evaluation, no PTQ, no conversion."""
+    torch.set_num_threads(args.threads)
+    x, y = load_split(args.data, "train", args.limit)
+    model = build(args.model, args.seed)
+    steps = (len(x) + BATCH - 1) // BATCH * args.epochs
+    log(f"{args.model}: {len(x)} training images, {args.threads} thread(s) (OMP_WAIT_POLICY "
+        f"{os.environ['OMP_WAIT_POLICY']}), torch {torch.__version__}, batch {BATCH}")
+    clock = StepClock()
+    train_phase(model, x, y, args.epochs, 0.05, args.seed, "float", on_step=clock, log=log)
+    clock(model, steps)
+    clock.report("float", 0, steps, args.warmup, len(x), log)
+
+    qat = prepare(model, tq.MovingAverageMinMaxObserver)
+    clock = StepClock()
+
+    def on_step(m, step):
+        clock(m, step)
+        if step == steps:
+            freeze_bn_and_ranges(m)
+    train_phase(qat, x, y, 2 * args.epochs, 0.005, args.seed + 1000003, "QAT", on_step=on_step,
+                log=log)
+    clock(qat, 2 * steps)
+    clock.report("qat", 0, steps, args.warmup, len(x), log)
+    clock.report("qat-frozen", steps, 2 * steps, args.warmup, len(x), log)
+
+
 CSV_FIELDS = ["model", "threads", "train_images", "epochs", "qat_epochs", "float_accuracy",
               "ptq_accuracy", "qat_accuracy", "float_s_per_epoch", "qat_s_per_epoch",
               "float_images_per_s", "qat_images_per_s", "float_cpu_s_per_epoch",
@@ -465,10 +513,17 @@ def main():
     p.add_argument("--engine", default="auto",
                    help="quantized engine: fbgemm (if built), onednn, qnnpack (default: auto)")
     p.add_argument("--json", action="store_true", help="end with a JSON object, not a CSV line")
+    p.add_argument("--speed", action="store_true",
+                   help="time the phases only (float, QAT before and after the freeze; "
+                        "bench/train-vs-pytorch.sh): no evaluation, PTQ or conversion")
+    p.add_argument("--warmup", type=int, default=5,
+                   help="--speed: untimed steps at the start of each phase (default 5)")
     args = p.parse_args()
-    if args.epochs < 1 or args.qat_epochs < 0 or args.threads < 1:
-        p.error("--epochs >= 1, --qat-epochs >= 0, --threads >= 1")
+    if args.epochs < 1 or args.qat_epochs < 0 or args.threads < 1 or args.warmup < 0:
+        p.error("--epochs >= 1, --qat-epochs >= 0, --threads >= 1, --warmup >= 0")
     torch.set_num_interop_threads(1)
+    if args.speed:
+        return speed_run(args, log=lambda line: print(line, flush=True))
     r = run(args, log=lambda line: print(line, flush=True))
     if args.json:
         print(json.dumps(r))
