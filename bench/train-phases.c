@@ -28,6 +28,7 @@ typedef struct config {
   int epochs, threads, warmup;
   int64_t limit;
   uint64_t seed;
+  q8t_bn_statistics bn_statistics;
 } config;
 
 /* Wall and CPU clocks at each step boundary of a phase: stamps[i] is the start of step i. */
@@ -53,10 +54,12 @@ static stamp stamp_now(void) {
 static void usage(void) {
   fprintf(stderr,
           "usage: train-phases [--model fm-cnn] [--limit 6400] [--epochs 1] [--threads 1]\n"
-          "                    [--warmup 5] [--seed 1] [--data DIR]\n"
+          "                    [--warmup 5] [--seed 1] [--data DIR] [--bn-stats unfolded|folded]\n"
           "  --limit N: the first N training images (0: all)\n"
           "  times --epochs float epochs, --epochs QAT epochs before the batch-norm freeze and\n"
-          "  --epochs after it, each from step --warmup + 1 of the phase\n");
+          "  --epochs after it, each from step --warmup + 1 of the phase; --bn-stats: QAT's batch\n"
+          "  statistics before the freeze from the unfolded layer (q8 train's default) or from\n"
+          "  the folded one (PyTorch's ConvBn2d)\n");
   exit(2);
 }
 
@@ -84,6 +87,10 @@ static config parse(int argc, char **argv) {
     else if (strcmp(opt, "--warmup") == 0) c.warmup = (int)number(opt, v, 0, 1000000);
     else if (strcmp(opt, "--seed") == 0) c.seed = (uint64_t)number(opt, v, 0, LLONG_MAX);
     else if (strcmp(opt, "--limit") == 0) c.limit = number(opt, v, 0, LLONG_MAX);
+    else if (strcmp(opt, "--bn-stats") == 0 && strcmp(v, "unfolded") == 0)
+      c.bn_statistics = Q8T_BN_STATISTICS_UNFOLDED;
+    else if (strcmp(opt, "--bn-stats") == 0 && strcmp(v, "folded") == 0)
+      c.bn_statistics = Q8T_BN_STATISTICS_FOLDED;
     else usage();
   }
   if (argc % 2 == 0) usage(); /* an option without its value */
@@ -154,9 +161,9 @@ int main(int argc, char **argv) {
   if (q8t_model_build(g, c.model, &logits, &err) != Q8_OK) return fail(c.model, &err);
   if (q8t_graph_allocate(g) != Q8_OK || q8t_graph_init_parameters(g, c.seed) != Q8_OK)
     return fail(c.model, &g->error);
-  printf("%s: %lld training images, %d thread(s), %s layers, %s products, batch %d\n", c.model,
-         (long long)train.count, c.threads, q8t_isa_name(g->isa),
-         q8t_gemm_backend_name(g->options.gemm), BATCH);
+  printf("%s: %lld training images, %d thread(s), %s layers, %s products, batch %d, QAT batch "
+         "statistics %s\n", c.model, (long long)train.count, c.threads, q8t_isa_name(g->isa),
+         q8t_gemm_backend_name(g->options.gemm), BATCH, q8t_bn_statistics_name(c.bn_statistics));
 
   /* The recipe's learning rates (q8 train: 0.05 float, 0.005 QAT); they do not change the
      work of a step. */
@@ -166,6 +173,7 @@ int main(int argc, char **argv) {
 
   q8t_qat_options qo = q8t_qat_defaults();
   qo.bn_freeze_step = qo.range_freeze_step = float_steps;
+  qo.bn_statistics = c.bn_statistics;
   const int64_t calibration = train.count < CALIBRATION_IMAGES ? train.count : CALIBRATION_IMAGES;
   if (q8t_qat_prepare(g, &qo, &err) != Q8_OK ||
       q8t_qat_calibrate(g, &train, calibration, &err) != Q8_OK)

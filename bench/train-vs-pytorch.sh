@@ -12,20 +12,23 @@
 #
 # Usage: bench/train-vs-pytorch.sh [--build DIR] [--models "fm-cnn fm-mobilenet fm-resnet"]
 #          [--threads "1 2"] [--reps 5] [--limit 6400] [--epochs 1] [--warmup 5]
-#          [--cpu1 1] [--cpu2 0,1] [--out DIR]
+#          [--cpu1 1] [--cpu2 0,1] [--bn-stats unfolded|folded] [--out DIR]
 #   --cpu1 / --cpu2  the CPUs (taskset -c) of 1-thread / 2-thread runs
+#   --bn-stats S     q8's QAT batch statistics before the freeze: unfolded (q8 train's default,
+#                    TensorFlow's) or folded (PyTorch's ConvBn2d: the same work as PyTorch)
 #   --out DIR        transcripts (raw.txt: one line per run and phase) and the table (table.md);
 #                    default build/train-vs-pytorch
 # What the two sides do per step: gather a shuffled batch of 64 images (x / 255), forward,
 # cross-entropy, backward, SGD (momentum 0.9, weight decay 5e-4 on conv / fc weights, cosine lr).
-# Where they differ: before the freeze q8's QAT runs each folded layer's unfolded convolution
-# too (forward and backward) for the batch statistics, TensorFlow's rewrite; PyTorch's ConvBn
-# runs one convolution and rescales its output. After the freeze both run one. PyTorch's QAT
+# Where they differ: before the freeze q8's QAT (by default, --bn-stats unfolded) runs each
+# folded layer's unfolded convolution too (forward and backward) for the batch statistics,
+# TensorFlow's rewrite; PyTorch's ConvBn runs one convolution and takes the statistics from its
+# rescaled output, as q8 does with --bn-stats folded. After the freeze both run one. PyTorch's QAT
 # starts its activation ranges from the first batch, q8 from a 1,000-image calibration (untimed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=build models="fm-cnn fm-mobilenet fm-resnet" threads="1 2" reps=5 limit=6400 epochs=1
-warmup=5 cpu1=1 cpu2=0,1 out=build/train-vs-pytorch
+warmup=5 cpu1=1 cpu2=0,1 bn_stats=unfolded out=build/train-vs-pytorch
 while [ $# -gt 0 ]; do
   case "$1" in -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;; esac
   [ $# -ge 2 ] || { echo "$1 needs a value (--help)" >&2; exit 2; }
@@ -39,6 +42,7 @@ while [ $# -gt 0 ]; do
     --warmup) warmup=$2 ;;
     --cpu1) cpu1=$2 ;;
     --cpu2) cpu2=$2 ;;
+    --bn-stats) bn_stats=$2 ;;
     --out) out=$2 ;;
     *) echo "unknown option $1 (--help)" >&2; exit 2 ;;
   esac
@@ -63,7 +67,8 @@ common=(--limit "$limit" --epochs "$epochs" --warmup "$warmup")
 echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')," \
   "load $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$out/machine.txt"
 echo "command: bench/train-vs-pytorch.sh --models \"$models\" --threads \"$threads\" --reps $reps" \
-  "--limit $limit --epochs $epochs --warmup $warmup --cpu1 $cpu1 --cpu2 $cpu2" | tee -a "$out/machine.txt"
+  "--limit $limit --epochs $epochs --warmup $warmup --cpu1 $cpu1 --cpu2 $cpu2" \
+  "--bn-stats $bn_stats" | tee -a "$out/machine.txt"
 
 # One run: its phase lines, prefixed with system, model, threads, repetition and the load
 # average at its start, appended to raw.txt; the transcript in $out.
@@ -75,7 +80,7 @@ run_one() {
   before=$(load)
   if [ "$system" = q8 ]; then
     taskset -c "$cpus" "$build/bench/bench-train-phases" --model "$model" --threads "$t" \
-      "${common[@]}" >"$log"
+      "${common[@]}" --bn-stats "$bn_stats" >"$log"
   else
     taskset -c "$cpus" $python bench/pytorch-fashion.py --speed --model "$model" --threads "$t" \
       "${common[@]}" >"$log"
