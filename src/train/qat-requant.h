@@ -21,6 +21,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#if defined(__AVX__)
+#include <immintrin.h>
+#endif
+
 #include "quant/fixedpoint.h"
 #include "quant/range.h"
 #include "train/graph.h"
@@ -74,7 +78,18 @@ static inline float q8t_requant_exact(const q8t_requant *rq, int32_t c, float x)
   return (float)(code - rq->to_container) * rq->grid_scale + rq->grid_min;
 }
 
-/* Whether any of the 8 values x[0..8) lies within band of a half step (written to vectorize). */
+/* Whether any of the 8 values x[0..8) lies within band of a half step. */
+#if defined(__AVX__)
+static inline bool q8t_requant_near_half8(const float *x, float min, float inv_scale, float band) {
+  const __m256 steps =
+      _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x), _mm256_set1_ps(min)),
+                    _mm256_set1_ps(inv_scale));
+  const __m256 from_half =
+      _mm256_sub_ps(_mm256_sub_ps(steps, _mm256_floor_ps(steps)), _mm256_set1_ps(0.5f));
+  const __m256 distance = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), from_half);
+  return _mm256_movemask_ps(_mm256_cmp_ps(distance, _mm256_set1_ps(band), _CMP_LE_OQ)) != 0;
+}
+#else
 static inline bool q8t_requant_near_half8(const float *x, float min, float inv_scale, float band) {
   int near = 0;
   for (int i = 0; i < 8; i++) {
@@ -83,6 +98,7 @@ static inline bool q8t_requant_near_half8(const float *x, float min, float inv_s
   }
   return near != 0;
 }
+#endif
 
 /* Replaces, in y = the float rounding of x (n values from channel `channel` on), the values
    where the exported rounding can differ from it. They differ only within band[c] of a half

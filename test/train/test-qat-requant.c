@@ -54,10 +54,10 @@ static int32_t find_output_fq(const q8t_graph *g) {
   return -1;
 }
 
-static bool make(setup *s, bool float_rounding) {
+static bool make(setup *s, bool float_rounding, q8t_isa isa) {
   memset(s, 0, sizeof *s);
   q8_error err;
-  const q8t_graph_options o = {.batch = PIXELS, .threads = 1};
+  const q8t_graph_options o = {.batch = PIXELS, .threads = 1, .isa = isa};
   if (q8t_graph_init(&o, &s->g, &err) != Q8_OK) return false;
   q8t_graph *g = s->g;
   s->input = q8t_input(g, "image", 1, 1, 1);
@@ -141,21 +141,38 @@ static int32_t sweep(setup *s, bool float_rounding) {
   return differing;
 }
 
-int main(void) {
+/* Both compilations of the layers (scalar and, where the CPU runs it, AVX2: the screening of
+   values near a half step is written with intrinsics there). */
+static void run_isa(q8t_isa isa) {
   setup exact, rounded;
-  if (make(&exact, false)) {
+  if (make(&exact, false, isa)) {
     const int32_t differing = sweep(&exact, false);
-    printf("%d of %d outputs round differently twice than once\n", (int)differing,
-           PIXELS * BIASES);
+    printf("%s: %d of %d outputs round differently twice than once\n", q8t_isa_name(isa),
+           (int)differing, PIXELS * BIASES);
     T_CHECK(differing > 0, "the sweep never separates double from single rounding");
   }
-  if (make(&rounded, true)) {
+  if (make(&rounded, true, isa)) {
     const int32_t differing = sweep(&rounded, true);
-    printf("float rounding: %d of %d outputs differ from the integer model's\n", (int)differing,
-           PIXELS * BIASES);
+    printf("%s, float rounding: %d of %d outputs differ from the integer model's\n",
+           q8t_isa_name(isa), (int)differing, PIXELS * BIASES);
     T_CHECK(differing > 0, "float rounding never differs from the integer code: no contrast");
   }
   q8t_graph_free(exact.g);
   q8t_graph_free(rounded.g);
+}
+
+static bool isa_runs(q8t_isa isa) {
+  q8t_graph *g = NULL;
+  q8_error err;
+  const q8t_graph_options o = {.batch = 1, .threads = 1, .isa = isa};
+  const bool ok = q8t_graph_init(&o, &g, &err) == Q8_OK;
+  if (!ok) printf("%s: not run (%s)\n", q8t_isa_name(isa), err.message);
+  q8t_graph_free(g);
+  return ok;
+}
+
+int main(void) {
+  run_isa(Q8T_ISA_SCALAR);
+  if (isa_runs(Q8T_ISA_AVX2)) run_isa(Q8T_ISA_AVX2);
   return t_finish();
 }
