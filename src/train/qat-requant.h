@@ -78,49 +78,56 @@ static inline float q8t_requant_exact(const q8t_requant *rq, int32_t c, float x)
   return (float)(code - rq->to_container) * rq->grid_scale + rq->grid_min;
 }
 
-/* Whether any of the 8 values x[0..8) lies within band of a half step. */
+/* Bit i set when x[i] (i < 8) lies within band of a half step. */
 #if defined(__AVX__)
-static inline bool q8t_requant_near_half8(const float *x, float min, float inv_scale, float band) {
+static inline int q8t_requant_near_half8(const float *x, float min, float inv_scale, float band) {
   const __m256 steps =
       _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x), _mm256_set1_ps(min)),
                     _mm256_set1_ps(inv_scale));
   const __m256 from_half =
       _mm256_sub_ps(_mm256_sub_ps(steps, _mm256_floor_ps(steps)), _mm256_set1_ps(0.5f));
   const __m256 distance = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), from_half);
-  return _mm256_movemask_ps(_mm256_cmp_ps(distance, _mm256_set1_ps(band), _CMP_LE_OQ)) != 0;
+  return _mm256_movemask_ps(_mm256_cmp_ps(distance, _mm256_set1_ps(band), _CMP_LE_OQ));
 }
 #else
-static inline bool q8t_requant_near_half8(const float *x, float min, float inv_scale, float band) {
+static inline int q8t_requant_near_half8(const float *x, float min, float inv_scale, float band) {
   int near = 0;
   for (int i = 0; i < 8; i++) {
     const float steps = (x[i] - min) * inv_scale;
-    near |= fabsf(steps - floorf(steps) - 0.5f) <= band;
+    near |= (fabsf(steps - floorf(steps) - 0.5f) <= band) << i;
   }
-  return near != 0;
+  return near;
 }
 #endif
+
+/* Whether x, of channel c, lies within that channel's band of a half step. */
+static inline bool q8t_requant_near_half(const q8t_requant *rq, int32_t c, float x,
+                                         float inv_scale) {
+  const float steps = (x - rq->grid.nudged_min) * inv_scale;
+  const float from_half = steps - floorf(steps) - 0.5f;
+  return from_half <= rq->band[c] && from_half >= -rq->band[c];
+}
 
 /* Replaces, in y = the float rounding of x (n values from channel `channel` on), the values
    where the exported rounding can differ from it. They differ only within band[c] of a half
    step: the int32 bias moves the output by up to half of the multiplier, the first of the two
    roundings by up to 2^-(right shift + 1) of a step, and ties round differently; band adds
    10^-3 of a step for the float error of x (and of the reciprocal scale here). Groups of 8
-   values are screened with the widest band first. */
+   values are screened with the widest band first; only the values it flags are looked at
+   again, with their channel's band. */
 static inline void q8t_requant_fix(const q8t_requant *rq, int32_t channel, const float *x,
                                    float *y, size_t n) {
   const float min = rq->grid.nudged_min, inv_scale = 1.0f / rq->grid.scale;
-  const int32_t channels = rq->channels;
+  const size_t channels = (size_t)rq->channels;
   for (size_t at = 0; at < n; at += 8) {
-    const size_t m = n - at < 8 ? n - at : 8;
-    if (m < 8 || q8t_requant_near_half8(x + at, min, inv_scale, rq->widest_band)) {
-      int32_t c = (int32_t)(((size_t)channel + at) % (size_t)channels);
-      for (size_t i = at; i < at + m; i++) {
-        const float steps = (x[i] - min) * inv_scale;
-        const float from_half = steps - floorf(steps) - 0.5f;
-        if (from_half <= rq->band[c] && from_half >= -rq->band[c])
-          y[i] = q8t_requant_exact(rq, c, x[i]);
-        if (++c == channels) c = 0;
-      }
+    int near = n - at >= 8 ? q8t_requant_near_half8(x + at, min, inv_scale, rq->widest_band)
+                           : (1 << (n - at)) - 1;
+    if (near == 0) continue;
+    const size_t first_channel = ((size_t)channel + at) % channels;
+    for (; near != 0; near &= near - 1) {
+      const size_t i = at + (size_t)__builtin_ctz((unsigned)near);
+      const int32_t c = (int32_t)((first_channel + (i - at)) % channels);
+      if (q8t_requant_near_half(rq, c, x[i], inv_scale)) y[i] = q8t_requant_exact(rq, c, x[i]);
     }
   }
 }
