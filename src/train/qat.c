@@ -480,10 +480,13 @@ static q8_status hand_over_layer(const q8t_graph *g, int32_t n, q8t_ranges *rang
   if (node->op != Q8T_OP_FAKE_QUANT || node->attrs.qat.fq_kind != Q8T_FQ_WEIGHTS) return Q8_OK;
   const int32_t w = node->inputs[Q8T_IN_X];
   if (g->tensors[w].producer >= 0) return Q8_OK; /* folded weights: their batch norm's turn */
-  q8_quant_grid *grids = malloc((size_t)g->tensors[w].dims[0] * sizeof *grids);
+  const q8t_tensor *wt = &g->tensors[w];
+  /* One grid per output channel: the last axis of depthwise weights, the first otherwise. */
+  const int32_t channels =
+      node->attrs.qat.layer_op == Q8T_OP_DEPTHWISE_CONV ? wt->dims[3] : wt->dims[0];
+  q8_quant_grid *grids = malloc((size_t)channels * sizeof *grids);
   int32_t count = 0;
   q8_status s = grids != NULL ? Q8_OK : q8_fail(error, Q8_ERROR_OUT_OF_MEMORY, "out of memory");
-  const q8t_tensor *wt = &g->tensors[w];
   if (s == Q8_OK)
     s = q8t_weight_grids((q8t_op)node->attrs.qat.layer_op, wt->rank, wt->dims, wt->data,
                          (q8t_scheme)node->attrs.qat.scheme, node->attrs.qat.bits, grids, &count,
