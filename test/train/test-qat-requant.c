@@ -7,7 +7,9 @@
                                                                   M0), r)
    computed here with 64-bit integers from the definitions (gemmlowp), independently of
    src/quant's versions; with float_rounding the node must instead round the float output to
-   the nearest step, and the two must differ somewhere (else the sweep proves nothing). */
+   the nearest step, and the two must differ somewhere (else the sweep proves nothing). A
+   narrower range (multiplier about 1.38) checks the left-shift form,
+     z_out + SaturatingRoundingDoublingHighMul((127 p + round(b / (s_in s_w))) 2^shift, M0). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,7 +56,7 @@ static int32_t find_output_fq(const q8t_graph *g) {
   return -1;
 }
 
-static bool make(setup *s, bool float_rounding, q8t_isa isa) {
+static bool make(setup *s, bool float_rounding, q8t_isa isa, float half_width) {
   memset(s, 0, sizeof *s);
   q8_error err;
   const q8t_graph_options o = {.batch = PIXELS, .threads = 1, .isa = isa};
@@ -73,10 +75,11 @@ static bool make(setup *s, bool float_rounding, q8t_isa isa) {
   if (s->fq < 0) return false;
   g->tensors[q8t_graph_find_tensor(g, "fc/weights")].data[0] = weight;
   for (int32_t p = 0; p < PIXELS; p++) g->tensors[s->input].data[p] = (float)p / 255.0f;
-  /* Output range [-0.0092, 0.0092]: scale about 7.2e-5, multiplier about 0.3 (right shift 1). */
+  /* Output range [-half_width, half_width]: 0.0092 gives a scale of about 7.2e-5 and a
+     multiplier of about 0.3 (right shift 1); 0.002 one of about 1.4 (left shift 1). */
   float *range = g->tensors[g->nodes[s->fq].state[Q8T_FQ_RANGE]].data;
-  range[0] = -0.0092f;
-  range[1] = 0.0092f;
+  range[0] = -half_width;
+  range[1] = half_width;
   range[2] = 1.0f;
   const q8_range_tracker tracker = {range[0], range[1], true};
   q8_quant_params params;
@@ -103,8 +106,11 @@ static int32_t integer_code(const setup *s, int32_t p, float bias, int32_t *sing
   int exponent;
   const double q = frexp(real, &exponent); /* real = q 2^exponent, q in [0.5, 1) */
   const int64_t m0 = (int64_t)round(q * 2147483648.0);
-  T_CHECK(exponent < 0, "multiplier %g: expected a right shift", real);
-  const int64_t code = divide_by_pot(high_mul(acc, m0), -exponent) + s->out_zero_point;
+  /* TFLite's MultiplyByQuantizedMultiplier: a left shift before the high multiply (one
+     rounding), or a rounding right shift after it (two). */
+  const int64_t code = (exponent > 0 ? high_mul(acc * ((int64_t)1 << exponent), m0)
+                                     : divide_by_pot(high_mul(acc, m0), -exponent)) +
+                       s->out_zero_point;
   *single = (int32_t)llround(real * (double)acc) + s->out_zero_point;
   *single = *single < -128 ? -128 : *single > 127 ? 127 : *single;
   return code < -128 ? -128 : code > 127 ? 127 : (int32_t)code;
@@ -112,11 +118,12 @@ static int32_t integer_code(const setup *s, int32_t p, float bias, int32_t *sing
 
 /* Sweeps the biases; returns how many outputs the node gave otherwise than the integer code
    (float_rounding) or than a single rounding of the same accumulator (the emulation). */
-static int32_t sweep(setup *s, bool float_rounding) {
+static int32_t sweep(setup *s, bool float_rounding, int32_t *interior) {
   q8t_graph *g = s->g;
   float *bias = g->tensors[q8t_graph_find_tensor(g, "fc/bias")].data;
   const int32_t out = g->nodes[s->fq].output, in = g->nodes[s->fq].inputs[0];
   int32_t differing = 0;
+  *interior = 0;
   for (int32_t k = 0; k < BIASES; k++) {
     /* Centres the outputs of the pixels near p0 in the range, at a fractional offset. */
     const int32_t p0 = (k * 7) % PIXELS;
@@ -136,6 +143,7 @@ static int32_t sweep(setup *s, bool float_rounding) {
                 (int)p, (double)bias[0], (int)got, (int)want, (int)single);
       }
       differing += float_rounding ? got != want : want != single;
+      *interior += want > -128 && want < 127;
     }
   }
   return differing;
@@ -144,21 +152,33 @@ static int32_t sweep(setup *s, bool float_rounding) {
 /* Both compilations of the layers (scalar and, where the CPU runs it, AVX2: the screening of
    values near a half step is written with intrinsics there). */
 static void run_isa(q8t_isa isa) {
-  setup exact, rounded;
-  if (make(&exact, false, isa)) {
-    const int32_t differing = sweep(&exact, false);
+  setup exact, rounded, left;
+  int32_t interior;
+  if (make(&exact, false, isa, 0.0092f)) {
+    const int32_t differing = sweep(&exact, false, &interior);
     printf("%s: %d of %d outputs round differently twice than once\n", q8t_isa_name(isa),
            (int)differing, PIXELS * BIASES);
     T_CHECK(differing > 0, "the sweep never separates double from single rounding");
   }
-  if (make(&rounded, true, isa)) {
-    const int32_t differing = sweep(&rounded, true);
+  if (make(&rounded, true, isa, 0.0092f)) {
+    const int32_t differing = sweep(&rounded, true, &interior);
     printf("%s, float rounding: %d of %d outputs differ from the integer model's\n",
            q8t_isa_name(isa), (int)differing, PIXELS * BIASES);
     T_CHECK(differing > 0, "float rounding never differs from the integer code: no contrast");
   }
+  /* A multiplier above 1 (about 1.38: the runtime shifts left first and rounds once): every
+     output is recomputed (the band passes half a step), and some must land inside the range.
+     A band of 10^-3 there fails 338 checks. */
+  if (make(&left, false, isa, 0.002f)) {
+    sweep(&left, false, &interior);
+    printf("%s, multiplier above 1: %d outputs inside the range\n", q8t_isa_name(isa),
+           (int)interior);
+    T_CHECK(interior > 100, "only %d outputs inside the range: the left shift is not tested",
+            (int)interior);
+  }
   q8t_graph_free(exact.g);
   q8t_graph_free(rounded.g);
+  q8t_graph_free(left.g);
 }
 
 static bool isa_runs(q8t_isa isa) {
