@@ -30,6 +30,8 @@ typedef struct q8t_quantized {
   int32_t min_scale;           /* grids at Q8_QUANT_MIN_SCALE */
   int32_t bias_adjusted;       /* channels whose scale the bias-safe rule raised */
   bool handed_over;            /* grids from q8t_ranges */
+  float *folded_bias;          /* NULL, or channels floats that receive the float bias folded
+                                  with the batch norm (what the layer adds in training) */
 } q8t_quantized;
 
 /* The weights parameter of a layer node: its weights input, or the parameter behind the

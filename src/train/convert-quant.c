@@ -12,8 +12,16 @@ const char *q8t_scheme_name(q8t_scheme scheme) {
   return scheme == Q8T_SCHEME_UINT8 ? "uint8" : scheme == Q8T_SCHEME_INT8 ? "int8" : "unknown";
 }
 
+q8_type q8t_scheme_type(q8t_scheme scheme) {
+  return scheme == Q8T_SCHEME_INT8 ? Q8_TYPE_INT8 : Q8_TYPE_UINT8;
+}
+
+q8_quant_params q8t_export_input_params(q8_type type) {
+  return (q8_quant_params){1.0f / 255.0f, type == Q8_TYPE_INT8 ? -128 : 0};
+}
+
 /* Output channels of a weight tensor and the channel of element i (TFLite's layouts). */
-static int32_t weight_channels(q8t_op op, const int32_t *dims) {
+int32_t q8t_weight_channels(q8t_op op, const int32_t *dims) {
   return op == Q8T_OP_DEPTHWISE_CONV ? dims[3] : dims[0];
 }
 
@@ -38,7 +46,7 @@ int32_t q8t_convert_weight_tensor(const q8t_graph *g, int32_t node) {
 }
 
 int32_t q8t_convert_weight_channels(const q8t_graph *g, int32_t node) {
-  return weight_channels(g->nodes[node].op, g->tensors[q8t_convert_weight_tensor(g, node)].dims);
+  return q8t_weight_channels(g->nodes[node].op, g->tensors[q8t_convert_weight_tensor(g, node)].dims);
 }
 
 size_t q8t_convert_weight_count(const q8t_graph *g, int32_t node) {
@@ -68,7 +76,7 @@ q8_status q8t_fold_batch_norm(const q8t_graph *g, int32_t node, int32_t bn, floa
   const q8t_node *n = &g->nodes[node];
   const q8t_tensor *w = &g->tensors[q8t_convert_weight_tensor(g, node)];
   const float *b = n->inputs[Q8T_IN_BIAS] >= 0 ? g->tensors[n->inputs[Q8T_IN_BIAS]].data : NULL;
-  const int32_t channels = weight_channels(n->op, w->dims);
+  const int32_t channels = q8t_weight_channels(n->op, w->dims);
   const size_t count = weight_count(n->op, w->dims);
   if (bn < 0) {
     memcpy(weights, w->data, count * sizeof *weights);
@@ -105,7 +113,7 @@ q8_status q8t_weight_grids(q8t_op op, int32_t rank, const int32_t *dims, const f
                    "weight grids: a %s node with rank-%d weights has none", q8t_op_name(op),
                    (int)rank);
   const size_t n = weight_count(op, dims);
-  const int32_t channels = weight_channels(op, dims);
+  const int32_t channels = q8t_weight_channels(op, dims);
   if (scheme == Q8T_SCHEME_UINT8) {
     float lo, hi;
     q8_status s = q8_quant_minmax(values, n, &lo, &hi, error);
@@ -252,7 +260,7 @@ q8_status q8t_quantize_weights(const q8t_graph *g, int32_t node, int32_t bn, flo
   qz->node = node;
   qz->op = n->op;
   memcpy(qz->dims, wt->dims, sizeof qz->dims);
-  qz->channels = weight_channels(n->op, wt->dims);
+  qz->channels = q8t_weight_channels(n->op, wt->dims);
   qz->count = weight_count(n->op, wt->dims);
   float *w = malloc(qz->count * sizeof *w);
   float *b = malloc((size_t)qz->channels * sizeof *b);
@@ -267,6 +275,8 @@ q8_status q8t_quantize_weights(const q8t_graph *g, int32_t node, int32_t bn, flo
   if (s == Q8_OK) s = make_bias_safe(qz, grids, input_scale, b, &qz->bias_adjusted, error);
   if (s == Q8_OK) s = store_weights(qz, grids, w, setup->type, error);
   if (s == Q8_OK) store_bias(qz, input_scale, b);
+  if (s == Q8_OK && qz->folded_bias != NULL)
+    memcpy(qz->folded_bias, b, (size_t)qz->channels * sizeof *b);
   if (s != Q8_OK) q8_error_prefix(error, "%s", n->name);
   free(w);
   free(b);

@@ -268,7 +268,7 @@ static q8_status emit_op(emitter *e, int32_t i) {
 static q8_status emit_io(emitter *e) {
   const q8t_export_plan *plan = e->plan;
   /* The input is not learned: [0, 1] in 8 bits, scale 1/255, zero point 0 or -128. */
-  const q8_quant_params p = {1.0f / 255.0f, e->setup.type == Q8_TYPE_INT8 ? -128 : 0};
+  const q8_quant_params p = q8t_export_input_params(e->setup.type);
   int32_t input;
   q8_status s = activation_tensor(e, plan->input, p, &input);
   int32_t *inputs = pool_alloc(e, sizeof *inputs);
@@ -298,7 +298,7 @@ static q8_status check_options(const q8t_export_options *o, q8t_convert_setup *s
     return q8_fail(error, Q8_ERROR_INVALID_ARGUMENT,
                    "bit widths: weights %d, activations %d (each 2 to 8)", wbits, abits);
   setup->scheme = o->scheme;
-  setup->type = o->scheme == Q8T_SCHEME_INT8 ? Q8_TYPE_INT8 : Q8_TYPE_UINT8;
+  setup->type = q8t_scheme_type(o->scheme);
   setup->weight_bits = wbits;
   return Q8_OK;
 }

@@ -130,6 +130,17 @@ typedef enum q8t_scheme {
 /* "int8", "uint8". */
 const char *q8t_scheme_name(q8t_scheme scheme);
 
+/* The container type of a scheme's activations and weights: int8 or uint8. */
+q8_type q8t_scheme_type(q8t_scheme scheme);
+
+/* The exported image input's parameters: [0, 1] in 8 bits, scale 1/255, zero point -128 (int8)
+   or 0 (uint8). Not learned. */
+q8_quant_params q8t_export_input_params(q8_type type);
+
+/* Output channels of a weighted layer's weights (TFLite's layouts: depthwise [1, KH, KW, C]
+   the last axis, conv [O, KH, KW, I] and fully connected [O, I] the first). */
+int32_t q8t_weight_channels(q8t_op op, const int32_t *dims);
+
 /* The grids of a weight tensor (rank and dims: conv [O,KH,KW,I], depthwise [1,KH,KW,C],
    fully connected [O,I]) of a node of kind op in a scheme at bits: int8 conv per output channel
    (axis 0) and depthwise per channel (axis 3), symmetric; int8 fully connected one symmetric

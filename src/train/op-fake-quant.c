@@ -41,15 +41,10 @@ static void store_range(float *state, const q8_range_tracker *r) {
    also holds the weight grids after them. */
 enum { PARTIAL_MIN, PARTIAL_MAX, PARTIAL_BAD, GRIDS_AT = 16 };
 
-static int32_t weight_channels(const q8t_tensor *w, q8t_op layer) {
-  if (layer == Q8T_OP_DEPTHWISE_CONV) return w->dims[3];
-  return w->dims[0];
-}
-
 static size_t fq_scratch(const q8t_graph *g, const q8t_node *node) {
   if (node->attrs.qat.fq_kind != Q8T_FQ_WEIGHTS) return GRIDS_AT;
   const q8t_tensor *w = &g->tensors[node->inputs[Q8T_IN_X]];
-  const size_t channels = (size_t)weight_channels(w, (q8t_op)node->attrs.qat.layer_op);
+  const size_t channels = (size_t)q8t_weight_channels((q8t_op)node->attrs.qat.layer_op, w->dims);
   return GRIDS_AT + q8t_align_floats((channels * sizeof(q8_quant_grid) + 3) / sizeof(float));
 }
 
@@ -143,7 +138,7 @@ static bool weight_grids(q8t_graph *g, const q8t_node *node, fq_ctx *c) {
   }
   c->grids = grids;
   c->depthwise = layer == Q8T_OP_DEPTHWISE_CONV;
-  c->per_channel = c->count / (size_t)weight_channels(w, layer);
+  c->per_channel = c->count / (size_t)q8t_weight_channels(layer, w->dims);
   return true;
 }
 
@@ -233,7 +228,7 @@ static fq_ctx plan(q8t_graph *g, q8t_node *node, q8_quant_grid *single, bool in_
   if (c.grids != NULL && qat->mean_count > 0) {
     q8_quant_params params;
     q8_error error;
-    const q8_type type = qat->scheme == Q8T_SCHEME_INT8 ? Q8_TYPE_INT8 : Q8_TYPE_UINT8;
+    const q8_type type = q8t_scheme_type((q8t_scheme)qat->scheme);
     const q8_status st = q8_quant_grid_storage(single, type, &params, &c.code_offset, &error);
     if (st != Q8_OK) {
       q8t_qat_record_error(g, node, st, &error);

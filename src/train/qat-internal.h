@@ -29,6 +29,13 @@ static inline bool q8t_qat_batch_statistics(const q8t_graph *g, const q8t_node *
          q8t_qat_step(g, node, Q8T_FOLDED_STEP, in_backward) < node->attrs.qat.freeze_step;
 }
 
+/* The fake-quant node that produces tensor (weights read through fake quantization, a
+   quantized activation), or NULL. */
+static inline const q8t_node *q8t_qat_fake_quant_of(const q8t_graph *g, int32_t tensor) {
+  const int32_t p = g->tensors[tensor].producer;
+  return p >= 0 && g->nodes[p].op == Q8T_OP_FAKE_QUANT ? &g->nodes[p] : NULL;
+}
+
 /* Counts a training forward. */
 static inline void q8t_qat_advance(q8t_graph *g, const q8t_node *node, int slot) {
   float *done = g->tensors[node->state[slot]].data;

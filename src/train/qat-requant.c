@@ -52,21 +52,15 @@ static bool find_layer(const q8t_graph *g, int32_t t, layer_ref *ref) {
   return true;
 }
 
-static q8_type container_type(q8t_scheme scheme) {
-  return scheme == Q8T_SCHEME_INT8 ? Q8_TYPE_INT8 : Q8_TYPE_UINT8;
-}
-
-/* The exported scale of the layer's input: the image input's fixed 1/255 (convert.c), or the
-   grid of the fake-quant node that produces it; false when it is neither or has no grid. */
+/* The exported scale of the layer's input: the image input's fixed one, or the grid of the
+   fake-quant node that produces it; false when it is neither or has no grid. */
 static bool input_scale(const q8t_graph *g, int32_t x, q8_type type, float *scale) {
   if (x == g->input) {
-    *scale = 1.0f / 255.0f;
+    *scale = q8t_export_input_params(type).scale;
     return true;
   }
-  const int32_t p = g->tensors[x].producer;
-  if (p < 0 || g->nodes[p].op != Q8T_OP_FAKE_QUANT) return false;
-  const q8t_node *fq = &g->nodes[p];
-  if (fq->attrs.qat.fq_kind == Q8T_FQ_WEIGHTS || fq->attrs.qat.bits != Q8_QUANT_MAX_BITS)
+  const q8t_node *fq = q8t_qat_fake_quant_of(g, x);
+  if (fq == NULL || fq->attrs.qat.fq_kind == Q8T_FQ_WEIGHTS || fq->attrs.qat.bits != Q8_QUANT_MAX_BITS)
     return false;
   const float *state = g->tensors[fq->state[Q8T_FQ_RANGE]].data;
   const q8_range_tracker range = {state[0], state[1], state[2] != 0.0f};
@@ -120,8 +114,6 @@ static q8_status output_stage(const q8_quant_grid *grid, q8_type type, q8_activa
   rq->zero_point = params.zero_point;
   rq->to_container = grid->quant_min + offset;
   rq->grid = *grid;
-  rq->grid_scale = grid->scale;
-  rq->grid_min = grid->nudged_min;
   rq->act_low = act == Q8_ACT_NONE ? -INFINITY : act == Q8_ACT_RELU_N1_TO_1 ? -1.0f : 0.0f;
   rq->act_high = act == Q8_ACT_RELU6 ? 6.0f : act == Q8_ACT_RELU_N1_TO_1 ? 1.0f : INFINITY;
   *out_scale = params.scale;
@@ -164,17 +156,14 @@ static q8_status quantize_layer(const q8t_graph *g, const layer_ref *ref, const 
   qz->weight_zero_point = malloc((size_t)channels * sizeof(int32_t));
   qz->bias = malloc((size_t)channels * sizeof(int32_t));
   qz->bias_scale = malloc((size_t)channels * sizeof(float));
-  float *folded = malloc(count * sizeof *folded);
+  qz->folded_bias = bias;
   q8_status s = Q8_OK;
-  if (!qz->codes || !qz->weight_scale || !qz->weight_zero_point || !qz->bias || !qz->bias_scale ||
-      !folded)
+  if (!qz->codes || !qz->weight_scale || !qz->weight_zero_point || !qz->bias || !qz->bias_scale)
     s = q8_fail(error, Q8_ERROR_OUT_OF_MEMORY, "out of memory");
   const q8t_convert_setup setup = {.scheme = (q8t_scheme)wfq->attrs.qat.scheme,
                                    .type = type,
                                    .weight_bits = wfq->attrs.qat.bits};
   if (s == Q8_OK) s = q8t_quantize_weights(g, ref->layer, ref->bn, in_scale, &setup, qz, error);
-  if (s == Q8_OK) s = q8t_fold_batch_norm(g, ref->layer, ref->bn, folded, bias, error);
-  free(folded);
   return s;
 }
 
@@ -188,10 +177,8 @@ static void free_quantized(q8t_quantized *qz) {
 
 /* The fake-quant node on the layer's weights (folded or not), or NULL. */
 static const q8t_node *weights_fq(const q8t_graph *g, const layer_ref *ref) {
-  const int32_t w = ref->bn >= 0 ? g->nodes[ref->bn].inputs[Q8T_FOLDED_WEIGHTS]
-                                 : g->nodes[ref->layer].inputs[Q8T_IN_WEIGHTS];
-  const int32_t p = g->tensors[w].producer;
-  return p >= 0 && g->nodes[p].op == Q8T_OP_FAKE_QUANT ? &g->nodes[p] : NULL;
+  return q8t_qat_fake_quant_of(g, ref->bn >= 0 ? g->nodes[ref->bn].inputs[Q8T_FOLDED_WEIGHTS]
+                                               : g->nodes[ref->layer].inputs[Q8T_IN_WEIGHTS]);
 }
 
 q8_status q8t_requant_plan(const q8t_graph *g, const q8t_node *fq, const q8_quant_grid *out_grid,
@@ -203,7 +190,7 @@ q8_status q8t_requant_plan(const q8t_graph *g, const q8t_node *fq, const q8_quan
     return Q8_OK;
   const q8t_node *wfq = weights_fq(g, &ref);
   if (wfq == NULL) return Q8_OK;
-  const q8_type type = container_type((q8t_scheme)wfq->attrs.qat.scheme);
+  const q8_type type = q8t_scheme_type((q8t_scheme)wfq->attrs.qat.scheme);
   float in_scale, out_scale = 0.0f;
   if (!input_scale(g, ref.x, type, &in_scale)) return Q8_OK;
   const q8t_tensor *out = &g->tensors[fq->inputs[Q8T_IN_X]];

@@ -40,7 +40,6 @@ typedef struct q8t_requant {
   int32_t act_min, act_max; /* container codes the fused activation clamps to */
   float act_low, act_high; /* the fused activation's float bounds (infinite without) */
   int32_t to_container;    /* container code - grid code offset: grid value index */
-  float grid_scale, grid_min;
   q8_quant_grid grid;      /* the node's own: the float rounding */
   float *band;             /* [channels]: how far from a half step the two roundings can differ */
   float widest_band;
@@ -75,7 +74,7 @@ static inline float q8t_requant_exact(const q8t_requant *rq, int32_t c, float x)
            rq->zero_point;
     code = code < rq->act_min ? rq->act_min : code > rq->act_max ? rq->act_max : code;
   }
-  return (float)(code - rq->to_container) * rq->grid_scale + rq->grid_min;
+  return (float)(code - rq->to_container) * rq->grid.scale + rq->grid.nudged_min;
 }
 
 /* Bit i set when x[i] (i < 8) lies within band of a half step. */

@@ -442,7 +442,7 @@ static q8_status hand_over_grids(const q8t_graph *g, int32_t layer, int32_t bn, 
   const int32_t wt = node->inputs[Q8T_IN_WEIGHTS];
   const q8t_tensor *w = &g->tensors[wt];
   const size_t count = q8t_tensor_count(w);
-  const int32_t channels = node->op == Q8T_OP_DEPTHWISE_CONV ? w->dims[3] : w->dims[0];
+  const int32_t channels = q8t_weight_channels(node->op, w->dims);
   float *folded = malloc(count * sizeof *folded);
   float *bias = malloc((size_t)channels * sizeof *bias);
   q8_quant_grid *grids = malloc((size_t)channels * sizeof *grids);
@@ -461,12 +461,6 @@ static q8_status hand_over_grids(const q8t_graph *g, int32_t layer, int32_t bn, 
   return s;
 }
 
-/* The weights fake-quant node of a folded batch norm, or of a layer without one. */
-static const q8t_node *weights_fq(const q8t_graph *g, int32_t tensor) {
-  const int32_t p = g->tensors[tensor].producer;
-  return p >= 0 && g->nodes[p].op == Q8T_OP_FAKE_QUANT ? &g->nodes[p] : NULL;
-}
-
 /* Layer nodes read raw weights (folded) or a fake-quant output; the grids are keyed by the
    parameter, as the converter looks them up. */
 static q8_status hand_over_layer(const q8t_graph *g, int32_t n, q8t_ranges *ranges,
@@ -474,16 +468,14 @@ static q8_status hand_over_layer(const q8t_graph *g, int32_t n, q8t_ranges *rang
   const q8t_node *node = &g->nodes[n];
   if (node->op == Q8T_OP_CONV_BN_FOLDED) {
     const int32_t layer = g->tensors[node->inputs[Q8T_IN_X]].producer;
-    const q8t_node *fq = weights_fq(g, node->inputs[Q8T_FOLDED_WEIGHTS]);
+    const q8t_node *fq = q8t_qat_fake_quant_of(g, node->inputs[Q8T_FOLDED_WEIGHTS]);
     return fq != NULL ? hand_over_grids(g, layer, n, fq, ranges, error) : Q8_OK;
   }
   if (node->op != Q8T_OP_FAKE_QUANT || node->attrs.qat.fq_kind != Q8T_FQ_WEIGHTS) return Q8_OK;
   const int32_t w = node->inputs[Q8T_IN_X];
   if (g->tensors[w].producer >= 0) return Q8_OK; /* folded weights: their batch norm's turn */
   const q8t_tensor *wt = &g->tensors[w];
-  /* One grid per output channel: the last axis of depthwise weights, the first otherwise. */
-  const int32_t channels =
-      node->attrs.qat.layer_op == Q8T_OP_DEPTHWISE_CONV ? wt->dims[3] : wt->dims[0];
+  const int32_t channels = q8t_weight_channels((q8t_op)node->attrs.qat.layer_op, wt->dims);
   q8_quant_grid *grids = malloc((size_t)channels * sizeof *grids);
   int32_t count = 0;
   q8_status s = grids != NULL ? Q8_OK : q8_fail(error, Q8_ERROR_OUT_OF_MEMORY, "out of memory");
