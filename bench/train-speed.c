@@ -37,7 +37,7 @@ typedef struct config {
   q8t_isa isa;
   bool profile;
   bool pin;
-  bool qat, qat_frozen, float_rounding;
+  bool qat, qat_frozen, float_rounding, direct_conv;
   q8t_bn_statistics bn_statistics;
 } config;
 
@@ -55,6 +55,7 @@ static void usage(void) {
           "                   [--gemm auto|portable] [--isa auto|scalar|avx2] [--profile] [--pin]\n"
           "                   [--qat | --qat-frozen] [--float-rounding] [--bn-stats "
           "unfolded|folded]\n"
+          "                   [--direct-conv] (3x3 stride-1 convolutions without Winograd)\n"
           "models: fm-cnn fm-mobilenet fm-resnet (default: fm-cnn fm-mobilenet); threads "
           "default 1 and 2\n");
   exit(2);
@@ -75,6 +76,10 @@ static config parse(int argc, char **argv) {
     }
     if (strcmp(a, "--float-rounding") == 0) {
       c.float_rounding = true;
+      continue;
+    }
+    if (strcmp(a, "--direct-conv") == 0) {
+      c.direct_conv = true;
       continue;
     }
     if (strcmp(a, "--qat") == 0 || strcmp(a, "--qat-frozen") == 0) {
@@ -174,7 +179,8 @@ static int run(const config *c, const char *model, int threads, double *images_p
   q8t_graph *g;
   q8_error err;
   const q8t_graph_options o = {
-      .batch = c->batch, .threads = threads, .gemm = c->gemm, .isa = c->isa};
+      .batch = c->batch, .threads = threads, .gemm = c->gemm, .isa = c->isa,
+      .direct_conv = c->direct_conv};
   int32_t logits;
   if (q8t_graph_init(&o, &g, &err) != Q8_OK || q8t_model_build(g, model, &logits, &err) != Q8_OK) {
     fprintf(stderr, "%s: %s\n", model, err.message);

@@ -58,6 +58,8 @@ void q8t_sgemm_windows_b(int32_t m, int32_t k, q8t_strided a, int32_t first, con
 void q8t_sgemm_windows_b_avx2(int32_t m, int32_t k, q8t_strided a, int32_t first,
                               const q8t_windows *b, float beta, float *c, int32_t ldc);
 
+struct q8t_winograd;
+
 /* One compilation's kernels (tests reach both compilations through it). */
 typedef struct q8t_tiles_kernels {
   void (*sgemm)(int32_t m, int32_t n, int32_t k, q8t_strided a, const float *b, int32_t ldb,
@@ -66,6 +68,9 @@ typedef struct q8t_tiles_kernels {
                   int32_t ldb, float beta, float *c, int32_t ldc);
   void (*windows_b)(int32_t m, int32_t k, q8t_strided a, int32_t first, const q8t_windows *b,
                     float beta, float *c, int32_t ldc);
+  /* winograd.h's image kernel */
+  void (*winograd_image)(const struct q8t_winograd *p, const float *x, const float *u,
+                         bool accumulate, float *y, float *scratch);
 } q8t_tiles_kernels;
 
 /* The portable twins (avx2 false) or the AVX2 + FMA kernels; false when the build or the CPU

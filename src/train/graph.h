@@ -220,6 +220,10 @@ typedef struct q8t_graph_options {
   int32_t threads;       /* >= 1: this graph's own thread pool */
   q8t_gemm_backend gemm; /* Q8T_GEMM_AUTO: OpenBLAS when the build has it */
   q8t_isa isa;           /* Q8T_ISA_AUTO; forcing one the CPU lacks fails at init */
+  /* true: every convolution through its direct product. false (default): the 3x3, stride-1
+     convolutions with trained float weights take Winograd's F(2x2, 3x3) (winograd.h) for
+     their forward and input gradient, where the AVX2 layers run the tiles (op-conv.c). */
+  bool direct_conv;
 } q8t_graph_options;
 
 typedef struct q8t_graph {

@@ -6,6 +6,7 @@
 
 #include "train/gemm-tiles.h"
 #include "train/ops.h"
+#include "train/winograd.h"
 
 /* Column-buffer floats per chunk. OpenBLAS: 256 Ki floats (1 MiB), large enough that its
    packing of the weights is amortised over many rows. The tiles do not pack: 64 Ki floats
@@ -38,13 +39,18 @@ typedef struct conv_geom {
   /* With the tiles, the forward reads each window straight from a zero-padded copy of the
      image (pad_h x pad_w x c) instead of an im2col chunk. */
   int32_t pad_h, pad_w;
+  /* Winograd's F(2x2, 3x3) (q8t_conv_uses_winograd) for the forward (winograd) and, where
+     data_windows, the input's gradient (winograd_data). */
+  bool winograd, winograd_data;
+  q8t_winograd wino, wino_data;
 } conv_geom;
 
 /* Per-thread scratch, offsets in floats: partial weight gradient [o, k], partial bias
-   gradient, the weights transposed [k, o] for the tiles' forward, column chunk, portable GEMM
-   workspace. */
+   gradient, the weights transposed [k, o] for the tiles' forward, padded image copies, column
+   chunk, Winograd's transformed weights and image scratch (the larger of the forward's and
+   the input gradient's), portable GEMM workspace. */
 typedef struct conv_layout {
-  size_t dw, db, wt, padded, dpadded, col, workspace, total;
+  size_t dw, db, wt, padded, dpadded, col, wino_u, wino, workspace, total;
 } conv_layout;
 
 static conv_geom geometry(const q8t_graph *g, const q8t_node *node) {
@@ -62,6 +68,13 @@ static conv_geom geometry(const q8t_graph *g, const q8t_node *node) {
   geo.weights_windows = geo.tiles && !geo.pointwise && (w->kw * w->c) % 8 == 0;
   geo.data_windows = geo.tiles_data && !geo.pointwise && w->sh == 1 && w->sw == 1 &&
                      q8t_sgemm_tiles_fits(w->c);
+  geo.winograd = geo.tiles && q8t_conv_uses_winograd(g, node);
+  geo.winograd_data = geo.winograd && geo.data_windows;
+  geo.wino = q8t_winograd_plan(w->h, w->w, w->c, w->oh, w->ow, w->o, w->pad_top, w->pad_left);
+  /* The input's gradient: the output gradient, framed by kh - 1 - pad_top rows above (the
+     flipped kernel's reach), convolved with the flipped weights. */
+  geo.wino_data = q8t_winograd_plan(w->oh, w->ow, w->o, w->h, w->w, w->c,
+                                    w->kh - 1 - w->pad_top, w->kw - 1 - w->pad_left);
 #else
   (void)g;
 #endif
@@ -86,7 +99,14 @@ static conv_layout layout(const q8t_graph *g, const conv_geom *geo) {
   l.col = l.dpadded +
           (geo->data_windows ? q8t_align_floats((size_t)geo->dpad_h * geo->dpad_w * geo->win.o)
                              : 0);
-  l.workspace = l.col + (geo->pointwise ? 0 : q8t_align_floats((size_t)geo->chunk * geo->k));
+  l.wino_u = l.col + (geo->pointwise ? 0 : q8t_align_floats((size_t)geo->chunk * geo->k));
+  l.wino = l.wino_u + (geo->winograd ? q8t_align_floats(q8t_winograd_weight_floats(&geo->wino)) : 0);
+  size_t wino_floats = 0;
+  if (geo->winograd) wino_floats = q8t_winograd_scratch_floats(&geo->wino);
+  if (geo->winograd_data && q8t_winograd_scratch_floats(&geo->wino_data) > wino_floats) {
+    wino_floats = q8t_winograd_scratch_floats(&geo->wino_data);
+  }
+  l.workspace = l.wino + q8t_align_floats(wino_floats);
   l.total = l.workspace + q8t_gemm_workspace_floats(g);
   return l;
 }
@@ -238,6 +258,38 @@ static void forward_windows(const conv_geom *geo, const float *x, const float *w
   }
 }
 
+/* The forward of images [n0, n1) through Winograd's F(2x2, 3x3). */
+static void forward_winograd(const conv_geom *geo, const float *x, const float *w,
+                             const float *bias, q8_activation act, int64_t n0, int64_t n1,
+                             float *u, float *scratch, float *y) {
+  const q8t_window_geom *win = &geo->win;
+  if (n0 == n1) return;
+  q8t_winograd_weights(w, win->o, win->c, false, u);
+  q8t_winograd_clear(&geo->wino, scratch);
+  for (int64_t n = n0; n < n1; n++) {
+    float *out = y + (size_t)n * geo->positions * win->o;
+    Q8T_ISA_NAME(q8t_winograd_image)(&geo->wino, x + (size_t)n * win->h * win->w * win->c, u,
+                                     false, out, scratch);
+    add_bias_activate(act, bias, out, geo->positions, win->o);
+  }
+}
+
+/* dx of images [n0, n1) through Winograd's F(2x2, 3x3): the output gradient convolved with
+   the flipped weights (as backward_data_windows), written, or added where accumulate. */
+static void backward_data_winograd(const conv_geom *geo, const float *dy, const float *w,
+                                   bool accumulate, int64_t n0, int64_t n1, float *u,
+                                   float *scratch, float *dx) {
+  const q8t_window_geom *win = &geo->win;
+  if (n0 == n1) return;
+  q8t_winograd_weights(w, win->o, win->c, true, u);
+  q8t_winograd_clear(&geo->wino_data, scratch);
+  const size_t image = (size_t)win->h * win->w * win->c;
+  for (int64_t n = n0; n < n1; n++) {
+    Q8T_ISA_NAME(q8t_winograd_image)(&geo->wino_data, dy + (size_t)n * geo->positions * win->o,
+                                     u, accumulate, dx + (size_t)n * image, scratch);
+  }
+}
+
 /* wf[(ky, kx, o), c] = w[o, kh - 1 - ky, kw - 1 - kx, c]: the weights of the input gradient's
    convolution (rows in window order over the output gradient, c columns). */
 static void flip_weights(const q8t_window_geom *win, const float *w, float *wf) {
@@ -317,6 +369,11 @@ static void conv_forward_task(void *arg, int32_t t, int32_t nt) {
   float *workspace = scratch + c->lay.workspace;
   int64_t n0, n1;
   q8t_split(geo->win.batch, t, nt, &n0, &n1);
+  if (geo->winograd) {
+    forward_winograd(geo, x, w, bias != NULL ? bias->data : NULL, c->node->attrs.activation, n0,
+                     n1, scratch + c->lay.wino_u, scratch + c->lay.wino, y);
+    return;
+  }
   float *wt = scratch + c->lay.wt;
   if (geo->tiles && n0 < n1) transpose(w, geo->win.o, geo->k, wt);
   if (geo->tiles && !geo->pointwise) {
@@ -433,7 +490,10 @@ static void conv_backward_task(void *arg, int32_t t, int32_t nt) {
   if (geo->weights_transposed && n0 < n1) {
     transpose(scratch + c->lay.wt, geo->k, geo->win.o, dw);
   }
-  if (dx != NULL && geo->data_windows) {
+  if (dx != NULL && geo->winograd_data) {
+    backward_data_winograd(geo, yt->grad, w, node->accumulate[Q8T_IN_X], n0, n1,
+                           scratch + c->lay.wino_u, scratch + c->lay.wino, dx);
+  } else if (dx != NULL && geo->data_windows) {
     backward_data_windows(geo, yt->grad, w, node->accumulate[Q8T_IN_X], n0, n1,
                           scratch + c->lay.wt, scratch + c->lay.dpadded, dx);
   }

@@ -35,10 +35,14 @@ typedef struct check_opts {
 /* The compilation of the layers under test (each available one in turn). */
 static q8t_isa isa = Q8T_ISA_SCALAR;
 
+/* Set: the graphs' convolutions all take the direct product (no Winograd). */
+static bool direct_conv;
+
 static q8t_graph *new_graph(int32_t batch, int32_t threads) {
   q8t_graph *g;
   q8_error err;
-  const q8t_graph_options o = {.batch = batch, .threads = threads, .isa = isa};
+  const q8t_graph_options o = {
+      .batch = batch, .threads = threads, .isa = isa, .direct_conv = direct_conv};
   if (q8t_graph_init(&o, &g, &err) != Q8_OK) {
     printf("graph init: %s\n", err.message);
     exit(1);
@@ -181,15 +185,16 @@ static void conv_cases(t_rng *rng) {
     q8t_window window;
     bool bias;
     int32_t threads;
+    bool direct; /* the graph's direct_conv */
   } cases[] = {
       /* im2col rows of 32 or fewer (kh * kw * channels): the direct loops. */
-      {"conv 3x3 s1 SAME bias", 5, 6, 3, 4, {3, 3, 1, 1, Q8_PADDING_SAME}, true, 2},
-      {"conv 3x3 s2 SAME odd 7x7", 7, 7, 2, 3, {3, 3, 2, 2, Q8_PADDING_SAME}, false, 2},
-      {"conv 3x3 s2 SAME even 8x6", 8, 6, 2, 3, {3, 3, 2, 2, Q8_PADDING_SAME}, true, 1},
-      {"conv 4x4 s2 SAME even 6x6", 6, 6, 2, 2, {4, 4, 2, 2, Q8_PADDING_SAME}, false, 2},
-      {"conv 5x3 s2x1 VALID", 9, 6, 2, 3, {5, 3, 2, 1, Q8_PADDING_VALID}, true, 2},
-      {"conv 1x1 s1 (pointwise path)", 4, 5, 6, 5, {1, 1, 1, 1, Q8_PADDING_SAME}, true, 2},
-      {"conv 1x1 s2 SAME (direct path)", 5, 5, 3, 4, {1, 1, 2, 2, Q8_PADDING_SAME}, false, 2},
+      {"conv 3x3 s1 SAME bias", 5, 6, 3, 4, {3, 3, 1, 1, Q8_PADDING_SAME}, true, 2, false},
+      {"conv 3x3 s2 SAME odd 7x7", 7, 7, 2, 3, {3, 3, 2, 2, Q8_PADDING_SAME}, false, 2, false},
+      {"conv 3x3 s2 SAME even 8x6", 8, 6, 2, 3, {3, 3, 2, 2, Q8_PADDING_SAME}, true, 1, false},
+      {"conv 4x4 s2 SAME even 6x6", 6, 6, 2, 2, {4, 4, 2, 2, Q8_PADDING_SAME}, false, 2, false},
+      {"conv 5x3 s2x1 VALID", 9, 6, 2, 3, {5, 3, 2, 1, Q8_PADDING_VALID}, true, 2, false},
+      {"conv 1x1 s1 (pointwise path)", 4, 5, 6, 5, {1, 1, 1, 1, Q8_PADDING_SAME}, true, 2, false},
+      {"conv 1x1 s2 SAME (direct path)", 5, 5, 3, 4, {1, 1, 2, 2, Q8_PADDING_SAME}, false, 2, false},
       /* im2col rows longer than 32: the matrix-product path. */
       {"conv 1x1 s2 SAME, 40 channels (im2col)",
        5,
@@ -198,8 +203,8 @@ static void conv_cases(t_rng *rng) {
        3,
        {1, 1, 2, 2, Q8_PADDING_SAME},
        true,
-       2},
-      {"conv 3x3 s1 SAME, 4 channels (im2col)", 5, 6, 4, 3, {3, 3, 1, 1, Q8_PADDING_SAME}, true, 2},
+       2, false},
+      {"conv 3x3 s1 SAME, 4 channels (im2col)", 5, 6, 4, 3, {3, 3, 1, 1, Q8_PADDING_SAME}, true, 2, false},
       {"conv 3x3 s2 SAME odd, 6 channels (im2col)",
        7,
        5,
@@ -207,7 +212,7 @@ static void conv_cases(t_rng *rng) {
        4,
        {3, 3, 2, 2, Q8_PADDING_SAME},
        false,
-       1},
+       1, false},
       {"conv 3x2 s1x2 VALID, 8 channels (im2col)",
        6,
        7,
@@ -215,23 +220,30 @@ static void conv_cases(t_rng *rng) {
        3,
        {3, 2, 1, 2, Q8_PADDING_VALID},
        true,
-       2},
+       2, false},
 
       /* Filters and channels multiples of 8: the AVX2 layers' tiles (gemm-tiles.h), forward
-         through windows; the input gradient through windows at stride 1, col2im otherwise. */
-      {"conv 3x3 s1 SAME 8->16 (tiles, windows)", 5, 6, 8, 16, {3, 3, 1, 1, Q8_PADDING_SAME}, true, 2},
-      {"conv 3x3 s2 SAME 8->8 (tiles, col2im)", 7, 6, 8, 8, {3, 3, 2, 2, Q8_PADDING_SAME}, false, 2},
-      {"conv 3x2 s1 VALID 16->8 (tiles, windows)", 6, 5, 16, 8, {3, 2, 1, 1, Q8_PADDING_VALID}, true, 1},
-      {"conv 1x1 s1 16->8 (tiles, pointwise)", 4, 5, 16, 8, {1, 1, 1, 1, Q8_PADDING_SAME}, true, 2},
-      {"conv 3x3 s1 SAME 1->8 (tiles, weight gradient transposed)", 6, 5, 1, 8, {3, 3, 1, 1, Q8_PADDING_SAME}, true, 2},
+         through windows; the input gradient through windows at stride 1, col2im otherwise;
+         3x3 stride 1 through Winograd (winograd.h), or through windows where direct. */
+      {"conv 3x3 s1 SAME 8->16 (tiles, Winograd)", 5, 6, 8, 16, {3, 3, 1, 1, Q8_PADDING_SAME}, true, 2, false},
+      {"conv 3x3 s1 VALID 16->8 (tiles, Winograd)", 7, 6, 16, 8, {3, 3, 1, 1, Q8_PADDING_VALID}, false, 2, false},
+      {"conv 3x3 s1 SAME 24->8 (tiles, Winograd)", 4, 9, 24, 8, {3, 3, 1, 1, Q8_PADDING_SAME}, true, 1, false},
+      {"conv 3x3 s1 SAME 8->16 (tiles, windows)", 5, 6, 8, 16, {3, 3, 1, 1, Q8_PADDING_SAME}, true, 2, true},
+      {"conv 3x3 s1 VALID 16->8 (tiles, windows)", 7, 6, 16, 8, {3, 3, 1, 1, Q8_PADDING_VALID}, false, 2, true},
+      {"conv 3x3 s2 SAME 8->8 (tiles, col2im)", 7, 6, 8, 8, {3, 3, 2, 2, Q8_PADDING_SAME}, false, 2, false},
+      {"conv 3x2 s1 VALID 16->8 (tiles, windows)", 6, 5, 16, 8, {3, 2, 1, 1, Q8_PADDING_VALID}, true, 1, false},
+      {"conv 1x1 s1 16->8 (tiles, pointwise)", 4, 5, 16, 8, {1, 1, 1, 1, Q8_PADDING_SAME}, true, 2, false},
+      {"conv 3x3 s1 SAME 1->8 (tiles, weight gradient transposed)", 6, 5, 1, 8, {3, 3, 1, 1, Q8_PADDING_SAME}, true, 2, false},
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    direct_conv = cases[i].direct;
     q8t_graph *g = new_graph(3, cases[i].threads);
     const int32_t x = grad_input(g, "x", cases[i].h, cases[i].w, cases[i].c);
     const int32_t y =
         q8t_conv(g, "conv", x, cases[i].filters, cases[i].window, cases[i].bias, Q8_ACT_NONE);
     check(cases[i].what, g, y, (check_opts){0}, rng);
   }
+  direct_conv = false;
 }
 
 static void depthwise_cases(t_rng *rng) {
@@ -355,12 +367,18 @@ static void loss_cases(t_rng *rng) {
   y = q8t_fully_connected(g, "fc", q8t_global_avg_pool(g, "gap", y), 4, true, Q8_ACT_NONE);
   check("residual network to the loss", g, q8t_softmax_cross_entropy(g, "loss", y), (check_opts){0},
         rng);
-  /* A residual block of 8 channels: the tiles' input gradient (windows) added to the add's. */
-  g = new_graph(2, 2);
-  x = grad_input(g, "x", 5, 5, 8);
-  z = q8t_conv(g, "conv", x, 8, win(3, 3, 1, 1, Q8_PADDING_SAME), true, Q8_ACT_NONE);
-  check("residual block of 8 channels (tiles)", g, q8t_add(g, "add", z, x, Q8_ACT_NONE),
-        (check_opts){0}, rng);
+  /* A residual block of 8 channels: the tiles' input gradient (Winograd, or windows where
+     direct) added to the add's. */
+  for (int direct = 0; direct < 2; direct++) {
+    direct_conv = direct;
+    g = new_graph(2, 2);
+    x = grad_input(g, "x", 5, 5, 8);
+    z = q8t_conv(g, "conv", x, 8, win(3, 3, 1, 1, Q8_PADDING_SAME), true, Q8_ACT_NONE);
+    check(direct ? "residual block of 8 channels (tiles, windows)"
+                 : "residual block of 8 channels (tiles, Winograd)",
+          g, q8t_add(g, "add", z, x, Q8_ACT_NONE), (check_opts){0}, rng);
+  }
+  direct_conv = false;
 }
 
 /* ---- fused activations equal separate activation nodes ---- */
