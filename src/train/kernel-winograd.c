@@ -171,3 +171,68 @@ void Q8T_ISA_NAME(q8t_winograd_image)(const q8t_winograd *p, const float *x, con
          scratch + l.products, scratch + l.discard);
   }
 }
+
+/* z[xi * stride + ch] = (A dy A^T)[xi] for channels [ch, ch + width) of one block's 2x2
+   output gradient d[i][j], A^T = [1 1 1 0; 0 1 -1 -1]: the adjoint of untransform_block. */
+#define Q8T_TRANSFORM_GRADIENT(T, LOAD, STORE)                                                \
+  {                                                                                          \
+    const T d00 = LOAD(d[0][0] + ch), d01 = LOAD(d[0][1] + ch);                              \
+    const T d10 = LOAD(d[1][0] + ch), d11 = LOAD(d[1][1] + ch);                              \
+    const T r[4][2] = {{d00, d01}, {d00 + d10, d01 + d11}, {d00 - d10, d01 - d11},           \
+                       {-d10, -d11}};                                                        \
+    for (int i = 0; i < 4; i++) {                                                            \
+      STORE(z + (size_t)(4 * i + 0) * stride + ch, r[i][0]);                                 \
+      STORE(z + (size_t)(4 * i + 1) * stride + ch, r[i][0] + r[i][1]);                       \
+      STORE(z + (size_t)(4 * i + 2) * stride + ch, r[i][0] - r[i][1]);                       \
+      STORE(z + (size_t)(4 * i + 3) * stride + ch, -r[i][1]);                                \
+    }                                                                                        \
+  }
+static void transform_gradient(const float *const d[2][2], int32_t cout, float *z,
+                               size_t stride) {
+  const size_t c = (size_t)cout;
+  size_t ch = 0;
+  for (; ch + VW <= c; ch += VW) Q8T_TRANSFORM_GRADIENT(v8, load8, store8)
+  for (; ch < c; ch++) Q8T_TRANSFORM_GRADIENT(float, load1, store1)
+}
+#undef Q8T_TRANSFORM_GRADIENT
+
+/* Block rows [ty0, ty1) of the weight gradient: both transforms, then du_xi += V_xi^T Z_xi. */
+static void gradient_band(const q8t_winograd *p, const float *framed, const float *dy,
+                          int32_t ty0, int32_t ty1, float *du, float *transformed,
+                          float *gradient, const float *zeros) {
+  const int32_t blocks = (ty1 - ty0) * p->tiles_w;
+  const size_t in_stride = (size_t)blocks * p->cin, out_stride = (size_t)blocks * p->cout;
+  const size_t row_step = (size_t)p->padded_w * p->cin, cout = (size_t)p->cout;
+  for (int32_t ty = ty0; ty < ty1; ty++) {
+    for (int32_t tx = 0; tx < p->tiles_w; tx++) {
+      const size_t b = (size_t)(ty - ty0) * p->tiles_w + tx;
+      transform_patch(framed + 2 * (size_t)ty * row_step + 2 * (size_t)tx * p->cin, row_step,
+                      p->cin, transformed + b * p->cin, in_stride);
+      const float *d[2][2];
+      for (int i = 0; i < 2; i++) {
+        for (int j = 0; j < 2; j++) {
+          const int32_t oy = 2 * ty + i, ox = 2 * tx + j;
+          d[i][j] = oy < p->oh && ox < p->ow ? dy + ((size_t)oy * p->ow + ox) * cout : zeros;
+        }
+      }
+      transform_gradient(d, p->cout, gradient + b * cout, out_stride);
+    }
+  }
+  for (int xi = 0; xi < 16; xi++) {
+    Q8T_ISA_NAME(q8t_sgemm_tiles)(p->cin, p->cout, blocks,
+                                  (q8t_strided){transformed + xi * in_stride, 1, p->cin},
+                                  gradient + xi * out_stride, p->cout, 1.0f,
+                                  du + (size_t)xi * p->cin * p->cout, p->cout);
+  }
+}
+
+void Q8T_ISA_NAME(q8t_winograd_weight_grad_image)(const q8t_winograd *p, const float *x,
+                                                  const float *dy, float *du, float *scratch) {
+  const q8t_winograd_scratch l = q8t_winograd_scratch_layout(p);
+  frame_input(p, x, scratch + l.input);
+  for (int32_t ty = 0; ty < p->tiles_h; ty += p->band) {
+    const int32_t ty1 = ty + p->band < p->tiles_h ? ty + p->band : p->tiles_h;
+    gradient_band(p, scratch + l.input, dy, ty, ty1, du, scratch + l.transformed,
+                  scratch + l.products, scratch + l.zeros);
+  }
+}

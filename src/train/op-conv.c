@@ -290,6 +290,23 @@ static void backward_data_winograd(const conv_geom *geo, const float *dy, const 
   }
 }
 
+/* dW (this thread's partial, written) = the weight gradient of images [n0, n1) through
+   Winograd's F(2x2, 3x3): summed in the transformed domain (du), transformed back once. */
+static void backward_weights_winograd(const conv_geom *geo, const float *x, const float *dy,
+                                      int64_t n0, int64_t n1, float *du, float *scratch,
+                                      float *dw) {
+  const q8t_window_geom *win = &geo->win;
+  if (n0 == n1) return;
+  memset(du, 0, q8t_winograd_weight_floats(&geo->wino) * sizeof *du);
+  q8t_winograd_clear(&geo->wino, scratch);
+  for (int64_t n = n0; n < n1; n++) {
+    Q8T_ISA_NAME(q8t_winograd_weight_grad_image)(&geo->wino, x + (size_t)n * win->h * win->w * win->c,
+                                                 dy + (size_t)n * geo->positions * win->o, du,
+                                                 scratch);
+  }
+  q8t_winograd_weight_grad_finish(du, win->o, win->c, dw);
+}
+
 /* wf[(ky, kx, o), c] = w[o, kh - 1 - ky, kw - 1 - kx, c]: the weights of the input gradient's
    convolution (rows in window order over the output gradient, c columns). */
 static void flip_weights(const q8t_window_geom *win, const float *w, float *wf) {
@@ -484,7 +501,10 @@ static void conv_backward_task(void *arg, int32_t t, int32_t nt) {
       col2im_add(geo, col, r0, r1, dx);
     }
   }
-  if (geo->weights_windows) {
+  if (geo->winograd) {
+    backward_weights_winograd(geo, xt->data, yt->grad, n0, n1, scratch + c->lay.wino_u,
+                              scratch + c->lay.wino, dw);
+  } else if (geo->weights_windows) {
     backward_weights_windows(geo, xt->data, yt->grad, n0, n1, scratch + c->lay.padded, dw);
   }
   if (geo->weights_transposed && n0 < n1) {

@@ -46,7 +46,8 @@ q8t_winograd_scratch q8t_winograd_scratch_layout(const q8t_winograd *p) {
   l.transformed = q8t_align_floats((size_t)p->padded_h * p->padded_w * p->cin);
   l.products = l.transformed + q8t_align_floats(16 * blocks * p->cin);
   l.discard = l.products + q8t_align_floats(16 * blocks * p->cout);
-  l.total = l.discard + q8t_align_floats(4 * (size_t)p->cout);
+  l.zeros = l.discard + q8t_align_floats(4 * (size_t)p->cout);
+  l.total = l.zeros + q8t_align_floats((size_t)p->cout);
   return l;
 }
 
@@ -55,8 +56,10 @@ size_t q8t_winograd_scratch_floats(const q8t_winograd *p) {
 }
 
 void q8t_winograd_clear(const q8t_winograd *p, float *scratch) {
+  const q8t_winograd_scratch l = q8t_winograd_scratch_layout(p);
   const size_t n = (size_t)p->padded_h * p->padded_w * p->cin;
-  for (size_t i = 0; i < n; i++) scratch[i] = 0.0f;
+  for (size_t i = 0; i < n; i++) scratch[l.input + i] = 0.0f;
+  for (int32_t i = 0; i < p->cout; i++) scratch[l.zeros + (size_t)i] = 0.0f;
 }
 
 /* G g G^T of one 3x3 kernel g (row-major), with G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]:
@@ -90,6 +93,33 @@ void q8t_winograd_weights(const float *w, int32_t o, int32_t c, bool flipped, fl
       }
       transform_kernel(g, t);
       for (int xi = 0; xi < 16; xi++) u[((size_t)xi * cin + row) * cout + col] = t[xi];
+    }
+  }
+}
+
+/* G^T m G of one 4x4 m (row-major) into the 3x3 g, G^T = [1 1/2 1/2 0; 0 1/2 -1/2 0;
+   0 1/2 1/2 1]: the adjoint of transform_kernel. */
+static void untransform_kernel(const float m[16], float g[9]) {
+  float t[3][4];
+  for (int j = 0; j < 4; j++) {
+    t[0][j] = m[j] + 0.5f * (m[4 + j] + m[8 + j]);
+    t[1][j] = 0.5f * (m[4 + j] - m[8 + j]);
+    t[2][j] = 0.5f * (m[4 + j] + m[8 + j]) + m[12 + j];
+  }
+  for (int i = 0; i < 3; i++) {
+    g[3 * i + 0] = t[i][0] + 0.5f * (t[i][1] + t[i][2]);
+    g[3 * i + 1] = 0.5f * (t[i][1] - t[i][2]);
+    g[3 * i + 2] = 0.5f * (t[i][1] + t[i][2]) + t[i][3];
+  }
+}
+
+void q8t_winograd_weight_grad_finish(const float *du, int32_t o, int32_t c, float *dw) {
+  for (int32_t oc = 0; oc < o; oc++) {
+    for (int32_t ic = 0; ic < c; ic++) {
+      float m[16], g[9];
+      for (int xi = 0; xi < 16; xi++) m[xi] = du[((size_t)xi * c + ic) * o + oc];
+      untransform_kernel(m, g);
+      for (int k = 0; k < 9; k++) dw[((size_t)oc * 9 + (size_t)k) * c + ic] = g[k];
     }
   }
 }

@@ -41,10 +41,11 @@ size_t q8t_winograd_weight_floats(const q8t_winograd *p);
 size_t q8t_winograd_scratch_floats(const q8t_winograd *p);
 
 /* Offsets in the image scratch, in floats: the framed input copy, the band's transformed
-   input (16 x blocks x cin), its products (16 x blocks x cout), four rows of cout floats
-   that take the outputs of blocks past the output's edge. */
+   input (16 x blocks x cin), its products (16 x blocks x cout; the weight gradient's
+   transformed output gradient), four rows of cout floats that take the outputs of blocks past
+   the output's edge, a row of cout zeros that stands for the output gradient there. */
 typedef struct q8t_winograd_scratch {
-  size_t input, transformed, products, discard, total;
+  size_t input, transformed, products, discard, zeros, total;
 } q8t_winograd_scratch;
 q8t_winograd_scratch q8t_winograd_scratch_layout(const q8t_winograd *p);
 
@@ -53,8 +54,8 @@ q8t_winograd_scratch q8t_winograd_scratch_layout(const q8t_winograd *p);
    kernel turned by 180 degrees (the input gradient's convolution). */
 void q8t_winograd_weights(const float *w, int32_t o, int32_t c, bool flipped, float *u);
 
-/* Clears the frame of scratch's input copy (once per layer call and thread: the images only
-   write its interior). */
+/* Clears the frame of scratch's input copy and its zero row (once per layer call and thread:
+   the images only write the copy's interior). */
 void q8t_winograd_clear(const q8t_winograd *p, float *scratch);
 
 /* y (oh x ow x cout) = the convolution of x (h x w x cin) with the transformed weights u, or
@@ -64,6 +65,19 @@ void q8t_winograd_image(const q8t_winograd *p, const float *x, const float *u, b
                         float *y, float *scratch);
 void q8t_winograd_image_avx2(const q8t_winograd *p, const float *x, const float *u,
                              bool accumulate, float *y, float *scratch);
+
+/* The weight gradient in the transformed domain: du (16 x cin x cout) += for each block, the
+   transformed input patch (B^T d B) times the transformed output gradient (A dy A^T, dy the
+   block's 2x2 output gradient, zero past the output's edge), summed over the blocks and
+   multiplied out over the channels: du_xi += V_xi^T Z_xi. Same scratch as the forward. */
+void q8t_winograd_weight_grad_image(const q8t_winograd *p, const float *x, const float *dy,
+                                    float *du, float *scratch);
+void q8t_winograd_weight_grad_image_avx2(const q8t_winograd *p, const float *x, const float *dy,
+                                         float *du, float *scratch);
+
+/* dw [o][3][3][c] = G^T du G per kernel (du: 16 x c x o, as the forward's weights'
+   transform lays it out): the weight gradient from its transformed form. */
+void q8t_winograd_weight_grad_finish(const float *du, int32_t o, int32_t c, float *dw);
 
 struct q8t_graph;
 struct q8t_node;
