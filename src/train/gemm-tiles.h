@@ -68,9 +68,11 @@ typedef struct q8t_tiles_kernels {
                   int32_t ldb, float beta, float *c, int32_t ldc);
   void (*windows_b)(int32_t m, int32_t k, q8t_strided a, int32_t first, const q8t_windows *b,
                     float beta, float *c, int32_t ldc);
-  /* winograd.h's image kernel */
+  /* winograd.h's image kernels */
   void (*winograd_image)(const struct q8t_winograd *p, const float *x, const float *u,
                          bool accumulate, float *y, float *scratch);
+  void (*winograd_weight_grad_image)(const struct q8t_winograd *p, const float *x,
+                                     const float *dy, float *du, float *scratch);
 } q8t_tiles_kernels;
 
 /* The portable twins (avx2 false) or the AVX2 + FMA kernels; false when the build or the CPU

@@ -6,6 +6,10 @@
      several 16-wide column tiles, band splits (a 28x28 image takes several bands), the
      flipped weights of the input gradient, writing over NaN (every output written) and adding;
      no float past the output written;
+   - the weight gradient (q8t_winograd_weight_grad_image over two images, then
+     q8t_winograd_weight_grad_finish) against the double reference over the same shapes and
+     pads, within 2e-6 of the sum of |terms| over the kernel's nine taps (the transformed
+     domain mixes them), nothing past dw written;
    - the layer: a 3x3 stride-1 convolution through Winograd and through the direct product
      (q8t_graph_options.direct_conv) agree within the same bound, forward and all gradients;
      through Winograd the bits do not depend on the thread count; fake-quantized weights (QAT)
@@ -118,6 +122,66 @@ static int check_case(const q8t_tiles_kernels *k, const char *compilation, const
   return failures;
 }
 
+/* The weight gradient of two images (summed into one du) against the double reference:
+   dw[o][ky][kx][c] = sum over images and outputs of dy[oy][ox][o] * x[oy - pad_top + ky]
+   [ox - pad_left + kx][c], within 2e-6 of the sum of |terms|. */
+static int check_weight_grad(const q8t_tiles_kernels *k, const char *compilation,
+                             const wcase *c, t_rng *rng) {
+  const size_t nx = (size_t)c->h * c->w * c->cin, ny = (size_t)c->oh * c->ow * c->cout;
+  float *x = random_floats(rng, 2 * nx), *dy = random_floats(rng, 2 * ny);
+  const q8t_winograd p =
+      q8t_winograd_plan(c->h, c->w, c->cin, c->oh, c->ow, c->cout, c->pad_top, c->pad_left);
+  const size_t nu = q8t_winograd_weight_floats(&p), nw = (size_t)c->cout * 9 * c->cin;
+  float *du = calloc(nu, sizeof *du), *dw = malloc((nw + GUARD) * sizeof *dw);
+  float *scratch = malloc(q8t_winograd_scratch_floats(&p) * sizeof *scratch);
+  for (size_t i = 0; i < q8t_winograd_scratch_floats(&p); i++) scratch[i] = NAN;
+  for (size_t i = 0; i < nw + GUARD; i++) dw[i] = NAN;
+  q8t_winograd_clear(&p, scratch);
+  for (int n = 0; n < 2; n++) k->winograd_weight_grad_image(&p, x + n * nx, dy + n * ny, du, scratch);
+  q8t_winograd_weight_grad_finish(du, c->cout, c->cin, dw);
+  int failures = 0;
+  for (int32_t o = 0; o < c->cout; o++) {
+    for (int32_t i = 0; i < c->cin; i++) {
+      /* The transformed domain mixes a kernel's nine taps: each one's rounding is bounded by
+         the magnitude of all nine sums, not of its own alone (an edge tap has few terms). */
+      double want[9] = {0}, mag = 0.0;
+      for (int tap = 0; tap < 9; tap++) {
+        const int ky = tap / 3, kx = tap % 3;
+        for (int n = 0; n < 2; n++) {
+          for (int32_t oy = 0; oy < c->oh; oy++) {
+            for (int32_t ox = 0; ox < c->ow; ox++) {
+              const int32_t iy = oy - c->pad_top + ky, ix = ox - c->pad_left + kx;
+              if (iy < 0 || iy >= c->h || ix < 0 || ix >= c->w) continue;
+              const double t = (double)dy[n * ny + ((size_t)oy * c->ow + ox) * c->cout + o] *
+                               x[n * nx + ((size_t)iy * c->w + ix) * c->cin + i];
+              want[tap] += t;
+              mag += fabs(t);
+            }
+          }
+        }
+      }
+      for (int tap = 0; tap < 9; tap++) {
+        const float got = dw[((size_t)o * 9 + (size_t)tap) * c->cin + i];
+        if (!(fabs(got - want[tap]) <= 2e-6 * mag + 1e-30) && failures++ < 3) {
+          T_CHECK(0, "%s weight gradient %dx%dx%d -> %dx%dx%d pads %d,%d: dw[%d][%d][%d] = %.9g, "
+                  "want %.9g", compilation, c->h, c->w, c->cin, c->oh, c->ow, c->cout, c->pad_top,
+                  c->pad_left, o, tap, i, got, want[tap]);
+        }
+      }
+    }
+  }
+  for (size_t i = nw; i < nw + GUARD; i++) {
+    if (!isnan(dw[i]) && failures++ < 3) T_CHECK(0, "%s: dw float %zu past the end written", compilation, i - nw);
+  }
+  T_CHECK(failures == 0, "%s weight gradient: %d wrong", compilation, failures);
+  free(x);
+  free(dy);
+  free(du);
+  free(dw);
+  free(scratch);
+  return failures;
+}
+
 /* The output size of a 3x3 stride-1 convolution of n with pads (before, after). */
 static int32_t out_size(int32_t n, int32_t before, int32_t after) { return n + before + after - 2; }
 
@@ -137,6 +201,7 @@ static void kernel_cases(const q8t_tiles_kernels *k, const char *compilation, t_
         c.ow = out_size(c.w, pads[q][1], pads[q][3]);
         if (c.oh < 1 || c.ow < 1) continue;
         check_case(k, compilation, &c, rng);
+        if (variant == 0) check_weight_grad(k, compilation, &c, rng);
       }
     }
   }
