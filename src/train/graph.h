@@ -181,6 +181,10 @@ typedef struct q8t_attrs {
   int32_t pad_top, pad_left; /* leading padding, as q8_conv_out_size computes it */
   int32_t depth_multiplier;  /* depthwise conv */
   q8_activation activation;  /* fused into the output: NONE, RELU or RELU6 */
+  /* A convolution a folded batch norm runs before its freeze (op-conv-bn-folded.c): its
+     fake-quantized weights may take Winograd (q8t_conv_uses_winograd), since no integer
+     requantization reads its output then. */
+  bool winograd_quantized;
   float bn_momentum;         /* moving = (1 - momentum) * moving + momentum * batch */
   float bn_epsilon;
   q8t_qat_attrs qat; /* fake quantization, weight folding, folded batch norm */

@@ -139,7 +139,10 @@ const q8t_op_impl Q8T_ISA_NAME(q8t_fold_weights_impl) = {"fold_weights", fold_fo
 
 /* The layer as a node of its own kind: input x, the folded fake-quantized weights, no bias, no
    activation, writing this node's output (and, in backward, reading its gradient). */
-static q8t_node layer_node(const q8t_node *node) {
+/* The layer as a node of its kind; batch_mode: before the freeze, in training (Winograd allowed
+   on its fake-quantized weights: the integer requantization reads its output only from the
+   freeze on, qat-requant.c). */
+static q8t_node layer_node(const q8t_node *node, bool batch_mode) {
   q8t_node layer = *node;
   layer.op = (q8t_op)node->attrs.qat.layer_op;
   layer.n_inputs = 3;
@@ -151,6 +154,7 @@ static q8t_node layer_node(const q8t_node *node) {
   layer.accumulate[Q8T_IN_BIAS] = false;
   layer.n_state = 0;
   layer.attrs.activation = Q8_ACT_NONE;
+  layer.attrs.winograd_quantized = batch_mode;
   return layer;
 }
 
@@ -190,7 +194,7 @@ static float *array(const folded_ctx *f, int which) {
 }
 
 static size_t folded_scratch(const q8t_graph *g, const q8t_node *node) {
-  const q8t_node layer = layer_node(node);
+  const q8t_node layer = layer_node(node, true); /* Winograd's scratch too, where it applies */
   const q8t_tensor *y = &g->tensors[node->output];
   const int32_t c = y->dims[y->rank - 1];
   size_t floats = arrays_offset(g, node, c) + (size_t)ARRAY_COUNT * c;
@@ -315,7 +319,7 @@ static void output_task(void *arg, int32_t t, int32_t nt) {
 
 static void folded_forward(q8t_graph *g, q8t_node *node) {
   folded_ctx f = context(g, node, false);
-  q8t_node layer = layer_node(node);
+  q8t_node layer = layer_node(node, f.batch_mode);
   g->ops[layer.op]->forward(g, &layer); /* first: the folded layer's statistics read it */
   statistics(&f);
   const float *gamma = q8t_input_tensor(g, node, Q8T_BN_GAMMA)->data;
@@ -474,7 +478,7 @@ static void folded_backward(q8t_graph *g, q8t_node *node) {
     q8t_parallel(g, z_grad_task, &f);
   }
   /* The layer's backward last: it uses the scratch the coefficients were in. */
-  q8t_node layer = layer_node(node);
+  q8t_node layer = layer_node(node, f.batch_mode);
   g->ops[layer.op]->backward(g, &layer);
 }
 

@@ -15,7 +15,8 @@ bool q8t_conv_uses_winograd(const q8t_graph *g, const q8t_node *node) {
   const q8t_window_geom w = q8t_window_geometry(g, node);
   return w.kh == 3 && w.kw == 3 && w.sh == 1 && w.sw == 1 && q8t_sgemm_tiles_fits(w.o) &&
          q8t_sgemm_tiles_fits(w.c) &&
-         g->tensors[node->inputs[Q8T_IN_WEIGHTS]].role == Q8T_ROLE_PARAMETER;
+         (g->tensors[node->inputs[Q8T_IN_WEIGHTS]].role == Q8T_ROLE_PARAMETER ||
+          node->attrs.winograd_quantized);
 }
 
 /* A band's transformed input and products (16 x band blocks x (cin + cout) floats) are kept

@@ -86,10 +86,11 @@ struct q8t_node;
    its input channels are a multiple of 8, which this asks anyway): the AVX2 layers, the tiles
    (Q8T_GEMM_AUTO, output channels a multiple of 8), no direct_conv option, a 3x3 kernel at
    stride 1, input channels a multiple of 8 (fewer leave the products too shallow to gain: a
-   first layer's one channel ran 3x slower), and weights that are a trained parameter.
-   Fake-quantized weights (QAT) keep the direct product: the integer requantization recovers
-   each accumulator from the float output (qat-requant.h), and its allowance for float error
-   is the direct product's. */
+   first layer's one channel ran 3x slower), and weights that are a trained parameter, or
+   the fake-quantized weights of a folded batch norm's layer before its freeze
+   (attrs.winograd_quantized). Other fake-quantized weights (QAT) keep the direct product: the
+   integer requantization recovers each accumulator from the float output (qat-requant.h),
+   and its allowance for float error is the direct product's. */
 bool q8t_conv_uses_winograd(const struct q8t_graph *g, const struct q8t_node *node);
 
 #endif

@@ -12,8 +12,10 @@
      domain mixes them), nothing past dw written;
    - the layer: a 3x3 stride-1 convolution through Winograd and through the direct product
      (q8t_graph_options.direct_conv) agree within the same bound, forward and all gradients;
-     through Winograd the bits do not depend on the thread count; fake-quantized weights (QAT)
-     keep the direct product. */
+     through Winograd the bits do not depend on the thread count;
+   - QAT: a folded batch norm's layer takes Winograd before the freeze (its output differs from
+     the direct product's, within the bound) and the direct product from the freeze on (the
+     same bits), where the integer requantization reads it. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,7 @@
 #include "train/gemm-tiles.h"
 #include "train/graph.h"
 #include "train/ops.h"
+#include "train/qat.h"
 #include "train/winograd.h"
 #include "util/test-util.h"
 
@@ -310,6 +313,61 @@ static void layer_cases(void) {
   }
 }
 
+/* The folded batch norm's layer (QAT) at step, in a fresh graph: the output of the folded node
+   (before its fake quantization) after one training forward. */
+static float *folded_output(bool direct, int64_t step, size_t *count) {
+  q8t_graph *g;
+  q8_error err;
+  const q8t_graph_options opt = {.batch = 2, .threads = 1, .isa = Q8T_ISA_AVX2,
+                                 .direct_conv = direct};
+  T_CHECK(q8t_graph_init(&opt, &g, &err) == Q8_OK, "graph: %s", err.message);
+  const int32_t x = q8t_input(g, "x", 9, 8, 16);
+  const q8t_window win = {.kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1,
+                          .padding = Q8_PADDING_SAME};
+  const int32_t y =
+      q8t_batch_norm(g, "conv/bn", q8t_conv(g, "conv", x, 16, win, false, Q8_ACT_NONE),
+                     Q8_ACT_RELU6);
+  q8t_qat_options qo = q8t_qat_defaults();
+  qo.bn_freeze_step = qo.range_freeze_step = 5;
+  /* Statistics from the folded layer: no unfolded layer runs, whose Winograd would make the
+     outputs differ whatever the folded layer does. */
+  qo.bn_statistics = Q8T_BN_STATISTICS_FOLDED;
+  T_CHECK(q8t_graph_allocate(g) == Q8_OK && q8t_graph_init_parameters(g, 3) == Q8_OK,
+          "allocate: %s", g->error.message);
+  T_CHECK(q8t_qat_prepare(g, &qo, &err) == Q8_OK && q8t_qat_set_step(g, step, &err) == Q8_OK,
+          "QAT: %s", err.message);
+  T_CHECK(g->tensors[y].producer >= 0 &&
+              g->nodes[g->tensors[y].producer].op == Q8T_OP_CONV_BN_FOLDED,
+          "conv/bn is not a folded batch norm");
+  t_rng rng = {0xf01d};
+  q8t_tensor *xt = &g->tensors[x];
+  for (size_t i = 0; i < q8t_tensor_count(xt); i++) xt->data[i] = (float)t_rng_unit(&rng);
+  T_CHECK(q8t_graph_forward(g, true) == Q8_OK, "forward: %s", g->error.message);
+  *count = q8t_tensor_count(&g->tensors[y]);
+  float *out = copy_of(g->tensors[y].data, *count);
+  q8t_graph_free(g);
+  return out;
+}
+
+/* Before the freeze the folded layer's fake-quantized weights take Winograd (its output
+   differs from the direct product's in the last bits somewhere); from the freeze on the
+   integer requantization reads that output, and it is the direct product's to the bit. */
+static void folded_cases(void) {
+  for (int64_t step = 0; step <= 5; step += 5) {
+    size_t n, n_direct;
+    float *wino = folded_output(false, step, &n), *direct = folded_output(true, step, &n_direct);
+    const bool same = n == n_direct && memcmp(wino, direct, n * sizeof *wino) == 0;
+    if (step < 5) {
+      T_CHECK(!same, "before the freeze: the folded layer's output is the direct product's");
+      compare_tensor("folded layer before the freeze", wino, direct, n, 1e-5);
+    } else {
+      T_CHECK(same, "after the freeze: the folded layer's output differs from the direct one");
+    }
+    free(wino);
+    free(direct);
+  }
+}
+
 int main(void) {
   t_rng rng = {t_seed(0x3a7)};
   q8t_tiles_kernels k;
@@ -321,5 +379,6 @@ int main(void) {
   }
   kernel_cases(&k, "avx2", &rng);
   layer_cases();
+  folded_cases();
   return t_finish();
 }
