@@ -1,7 +1,9 @@
-/* The image kernel of Winograd's F(2x2, 3x3) (winograd.h), compiled once portable and once for
-   AVX2 + FMA like the layers. Per band of block rows: the input transform B^T d B of each 4x4
-   patch, the 16 products through this compilation's tiles, the output transform A^T m A of
-   each block. The channel loops are the innermost, contiguous in NHWC, so that they vectorize. */
+/* The image kernels of Winograd's F(2x2, 3x3) (winograd.h), compiled once portable and once
+   for AVX2 + FMA like the layers. Per band of block rows, the convolution: the input transform
+   B^T d B of each 4x4 patch, the 16 products through this compilation's register tile, the
+   output transform A^T m A of each block; the weight gradient: the same input transform and
+   A dy A^T of each block's output gradient, then du_xi += V_xi^T Z_xi. The channel loops are
+   the innermost, contiguous in NHWC, so that they vectorize. */
 #include "train/winograd.h"
 
 #include <string.h>
@@ -29,14 +31,14 @@ enum { VW = 8 };
 #else
 enum { VW = 4 };
 #endif
-typedef float v8 __attribute__((vector_size(VW * sizeof(float))));
+typedef float vfloat __attribute__((vector_size(VW * sizeof(float))));
 
-static inline __attribute__((always_inline)) v8 load8(const float *p) {
-  v8 v;
+static inline __attribute__((always_inline)) vfloat loadv(const float *p) {
+  vfloat v;
   memcpy(&v, p, sizeof v);
   return v;
 }
-static inline __attribute__((always_inline)) void store8(float *p, v8 v) {
+static inline __attribute__((always_inline)) void storev(float *p, vfloat v) {
   memcpy(p, &v, sizeof v);
 }
 static inline __attribute__((always_inline)) float load1(const float *p) { return *p; }
@@ -68,7 +70,7 @@ static void transform_patch(const float *d, size_t row_step, int32_t cin, float 
                             size_t stride) {
   const size_t c = (size_t)cin;
   size_t ch = 0;
-  for (; ch + VW <= c; ch += VW) Q8T_TRANSFORM_PATCH(v8, load8, store8)
+  for (; ch + VW <= c; ch += VW) Q8T_TRANSFORM_PATCH(vfloat, loadv, storev)
   for (; ch < c; ch++) Q8T_TRANSFORM_PATCH(float, load1, store1)
 }
 #undef Q8T_TRANSFORM_PATCH
@@ -99,7 +101,7 @@ static void untransform_block(const float *m, size_t stride, int32_t cout,
                               float *const out[2][2], bool accumulate) {
   const size_t c = (size_t)cout;
   size_t ch = 0;
-  for (; ch + VW <= c; ch += VW) Q8T_UNTRANSFORM_BLOCK(v8, load8, store8)
+  for (; ch + VW <= c; ch += VW) Q8T_UNTRANSFORM_BLOCK(vfloat, loadv, storev)
   for (; ch < c; ch++) Q8T_UNTRANSFORM_BLOCK(float, load1, store1)
 }
 #undef Q8T_UNTRANSFORM_BLOCK
@@ -191,7 +193,7 @@ static void transform_gradient(const float *const d[2][2], int32_t cout, float *
                                size_t stride) {
   const size_t c = (size_t)cout;
   size_t ch = 0;
-  for (; ch + VW <= c; ch += VW) Q8T_TRANSFORM_GRADIENT(v8, load8, store8)
+  for (; ch + VW <= c; ch += VW) Q8T_TRANSFORM_GRADIENT(vfloat, loadv, storev)
   for (; ch < c; ch++) Q8T_TRANSFORM_GRADIENT(float, load1, store1)
 }
 #undef Q8T_TRANSFORM_GRADIENT
