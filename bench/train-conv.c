@@ -76,13 +76,15 @@ static void time_layer(q8t_graph *g, int runs, double *forward, double *backward
 int main(int argc, char **argv) {
   shape shapes[8] = {{28, 28, 16, 16}, {14, 14, 32, 32}, {7, 7, 64, 64}};
   int n_shapes = 3, reps = 9, runs = 5;
+  bool given = false; /* the first --shape replaces the default shapes */
   for (int i = 1; i + 1 < argc; i += 2) {
     if (strcmp(argv[i], "--reps") == 0) {
       reps = atoi(argv[i + 1]);
     } else if (strcmp(argv[i], "--runs") == 0) {
       runs = atoi(argv[i + 1]);
-    } else if (strcmp(argv[i], "--shape") == 0 && (n_shapes == 3 || n_shapes < 8)) {
-      if (n_shapes == 3 && shapes[0].h == 28) n_shapes = 0;
+    } else if (strcmp(argv[i], "--shape") == 0 && (!given || n_shapes < 8)) {
+      if (!given) n_shapes = 0;
+      given = true;
       shape *s = &shapes[n_shapes++];
       if (sscanf(argv[i + 1], "%d,%d,%d,%d", &s->h, &s->w, &s->c, &s->o) != 4) {
         fprintf(stderr, "--shape H,W,C,O\n");

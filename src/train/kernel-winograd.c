@@ -131,12 +131,10 @@ static void products(int32_t m, int32_t cin, int32_t cout, const float *v, size_
   }
 }
 
-/* Block rows [ty0, ty1): transforms, products, outputs. */
-static void band(const q8t_winograd *p, const float *framed, const float *u, int32_t ty0,
-                 int32_t ty1, bool accumulate, float *y, float *transformed, float *product,
-                 float *discard) {
-  const int32_t blocks = (ty1 - ty0) * p->tiles_w;
-  const size_t in_stride = (size_t)blocks * p->cin, out_stride = (size_t)blocks * p->cout;
+/* The input transform of every patch of block rows [ty0, ty1) into transformed (16 matrices
+   of blocks x cin, in_stride floats apart). */
+static void transform_band(const q8t_winograd *p, const float *framed, int32_t ty0, int32_t ty1,
+                           float *transformed, size_t in_stride) {
   const size_t row_step = (size_t)p->padded_w * p->cin;
   for (int32_t ty = ty0; ty < ty1; ty++) {
     for (int32_t tx = 0; tx < p->tiles_w; tx++) {
@@ -145,6 +143,15 @@ static void band(const q8t_winograd *p, const float *framed, const float *u, int
                       p->cin, transformed + b * p->cin, in_stride);
     }
   }
+}
+
+/* Block rows [ty0, ty1): transforms, products, outputs. */
+static void band(const q8t_winograd *p, const float *framed, const float *u, int32_t ty0,
+                 int32_t ty1, bool accumulate, float *y, float *transformed, float *product,
+                 float *discard) {
+  const int32_t blocks = (ty1 - ty0) * p->tiles_w;
+  const size_t in_stride = (size_t)blocks * p->cin, out_stride = (size_t)blocks * p->cout;
+  transform_band(p, framed, ty0, ty1, transformed, in_stride);
   products(blocks, p->cin, p->cout, transformed, in_stride, u, product, out_stride);
   const size_t cout = (size_t)p->cout;
   for (int32_t ty = ty0; ty < ty1; ty++) {
@@ -204,12 +211,11 @@ static void gradient_band(const q8t_winograd *p, const float *framed, const floa
                           float *gradient, const float *zeros) {
   const int32_t blocks = (ty1 - ty0) * p->tiles_w;
   const size_t in_stride = (size_t)blocks * p->cin, out_stride = (size_t)blocks * p->cout;
-  const size_t row_step = (size_t)p->padded_w * p->cin, cout = (size_t)p->cout;
+  const size_t cout = (size_t)p->cout;
+  transform_band(p, framed, ty0, ty1, transformed, in_stride);
   for (int32_t ty = ty0; ty < ty1; ty++) {
     for (int32_t tx = 0; tx < p->tiles_w; tx++) {
       const size_t b = (size_t)(ty - ty0) * p->tiles_w + tx;
-      transform_patch(framed + 2 * (size_t)ty * row_step + 2 * (size_t)tx * p->cin, row_step,
-                      p->cin, transformed + b * p->cin, in_stride);
       const float *d[2][2];
       for (int i = 0; i < 2; i++) {
         for (int j = 0; j < 2; j++) {

@@ -39,9 +39,10 @@ typedef struct conv_geom {
   /* With the tiles, the forward reads each window straight from a zero-padded copy of the
      image (pad_h x pad_w x c) instead of an im2col chunk. */
   int32_t pad_h, pad_w;
-  /* Winograd's F(2x2, 3x3) (q8t_conv_uses_winograd) for the forward (winograd) and, where
-     data_windows, the input's gradient (winograd_data). */
-  bool winograd, winograd_data;
+  /* Winograd's F(2x2, 3x3) (q8t_conv_uses_winograd) for the forward, the input's gradient and
+     the weights' gradient. Its conditions imply data_windows and weights_windows, whose
+     buffers it leaves unused. */
+  bool winograd;
   q8t_winograd wino, wino_data;
 } conv_geom;
 
@@ -69,7 +70,6 @@ static conv_geom geometry(const q8t_graph *g, const q8t_node *node) {
   geo.data_windows = geo.tiles_data && !geo.pointwise && w->sh == 1 && w->sw == 1 &&
                      q8t_sgemm_tiles_fits(w->c);
   geo.winograd = geo.tiles && q8t_conv_uses_winograd(g, node);
-  geo.winograd_data = geo.winograd && geo.data_windows;
   geo.wino = q8t_winograd_plan(w->h, w->w, w->c, w->oh, w->ow, w->o, w->pad_top, w->pad_left);
   /* The input's gradient: the output gradient, framed by kh - 1 - pad_top rows above (the
      flipped kernel's reach), convolved with the flipped weights. */
@@ -102,9 +102,10 @@ static conv_layout layout(const q8t_graph *g, const conv_geom *geo) {
   l.wino_u = l.col + (geo->pointwise ? 0 : q8t_align_floats((size_t)geo->chunk * geo->k));
   l.wino = l.wino_u + (geo->winograd ? q8t_align_floats(q8t_winograd_weight_floats(&geo->wino)) : 0);
   size_t wino_floats = 0;
-  if (geo->winograd) wino_floats = q8t_winograd_scratch_floats(&geo->wino);
-  if (geo->winograd_data && q8t_winograd_scratch_floats(&geo->wino_data) > wino_floats) {
-    wino_floats = q8t_winograd_scratch_floats(&geo->wino_data);
+  if (geo->winograd) {
+    const size_t forward = q8t_winograd_scratch_floats(&geo->wino);
+    const size_t data = q8t_winograd_scratch_floats(&geo->wino_data);
+    wino_floats = forward > data ? forward : data;
   }
   l.workspace = l.wino + q8t_align_floats(wino_floats);
   l.total = l.workspace + q8t_gemm_workspace_floats(g);
@@ -510,7 +511,7 @@ static void conv_backward_task(void *arg, int32_t t, int32_t nt) {
   if (geo->weights_transposed && n0 < n1) {
     transpose(scratch + c->lay.wt, geo->k, geo->win.o, dw);
   }
-  if (dx != NULL && geo->winograd_data) {
+  if (dx != NULL && geo->winograd) {
     backward_data_winograd(geo, yt->grad, w, node->accumulate[Q8T_IN_X], n0, n1,
                            scratch + c->lay.wino_u, scratch + c->lay.wino, dx);
   } else if (dx != NULL && geo->data_windows) {

@@ -4,9 +4,10 @@
    multiplications). The element-wise products, summed over the input channels, are 16 matrix
    products [tiles x cin] x [cin x cout] through the skinny tiles (gemm-tiles.h).
 
-   For the 3x3, stride-1 convolutions of the training engine: their forward (x with w) and
-   their input gradient (the output gradient with the flipped weights, transposed:
-   q8t_winograd_weights' flipped form). Exact in real arithmetic; in float its rounding differs
+   For the 3x3, stride-1 convolutions of the training engine: their forward (x with w), their
+   input gradient (the output gradient with the flipped weights, transposed:
+   q8t_winograd_weights' flipped form) and their weight gradient (summed in the transformed
+   domain, q8t_winograd_weight_grad_image, then transformed back once). Exact in real arithmetic; in float its rounding differs
    from the direct product's (the transforms add and halve), by about the same magnitude.
 
    The transforms are adds, subtracts and halvings only, so both compilations (kernel-*.c:
@@ -82,8 +83,8 @@ void q8t_winograd_weight_grad_finish(const float *du, int32_t o, int32_t c, floa
 struct q8t_graph;
 struct q8t_node;
 
-/* Whether a convolution node runs through Winograd (its forward; its input gradient too where
-   its input channels are a multiple of 8, which this asks anyway): the AVX2 layers, the tiles
+/* Whether a convolution node runs through Winograd (its forward, input gradient and weight
+   gradient): the AVX2 layers, the tiles
    (Q8T_GEMM_AUTO, output channels a multiple of 8), no direct_conv option, a 3x3 kernel at
    stride 1, input channels a multiple of 8 (fewer leave the products too shallow to gain: a
    first layer's one channel ran 3x slower), and weights that are a trained parameter, or
